@@ -1,0 +1,820 @@
+//! Session configuration: a typed builder, beego's JSON config and beego's app.conf keys.
+
+use crate::error::{Error, Result};
+use serde_json::Value;
+
+/// The `SameSite` attribute of the session cookie.
+///
+/// beego's integers map as 0 and 1 → [`SameSite::Unset`], 2 → `Lax`, 3 → `Strict`,
+/// 4 → `None`. Names (`lax`, `strict`, `none`, `default`) are accepted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SameSite {
+    /// No attribute is sent (beego's 0 and 1).
+    Unset,
+    /// `SameSite=Lax`, our default.
+    #[default]
+    Lax,
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=None` (browsers require `Secure` with it).
+    None,
+}
+
+impl SameSite {
+    /// Parses beego's integer or a name.
+    ///
+    /// # Errors
+    /// [`BadConfig`](crate::ErrorKind::BadConfig) naming `key` for any other value.
+    pub fn parse(key: &str, value: &str) -> Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "0" | "1" | "default" | "" => Ok(SameSite::Unset),
+            "2" | "lax" => Ok(SameSite::Lax),
+            "3" | "strict" => Ok(SameSite::Strict),
+            "4" | "none" => Ok(SameSite::None),
+            other => Err(Error::bad_config(
+                key,
+                format!("`{other}` is not a SameSite mode (0-4, lax, strict, none)"),
+            )),
+        }
+    }
+}
+
+/// How session ids are generated.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum IdHash {
+    /// Lowercase hex of `id_length` CSPRNG bytes (beego since 1.5).
+    #[default]
+    Random,
+    /// `hex(HMAC-SHA1(key, CSPRNG bytes))`, 40 characters: beego's documented
+    /// `sessionIDHashFunc: "sha1"` with `sessionIDHashKey`.
+    HmacSha1(String),
+}
+
+/// Every setting of a [`Manager`](crate::Manager). Build it with [`Config::builder`], from
+/// beego's JSON with [`Config::from_beego_json`], or from an app.conf with
+/// [`AppConf`](crate::AppConf). [`Config::validate`] runs before any manager uses it.
+///
+/// ```
+/// use polysession_core::Config;
+/// let config = Config::builder().cookie_name("sid").max_lifetime(600).build().unwrap();
+/// assert_eq!(config.cookie_name, "sid");
+/// assert_eq!(config.max_lifetime, 600);
+/// assert_eq!(Config::default().cookie_name, "beegosessionID");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Provider name (`memory`, `cookie`, `file`, `redis`, ...). beego: `sessionprovider`.
+    pub provider: String,
+    /// Provider-specific config string. beego: `providerConfig`.
+    pub provider_config: String,
+    /// Cookie name, also the query/form parameter name. beego: `cookieName`.
+    pub cookie_name: String,
+    /// Whether Set-Cookie is sent. beego: `enableSetCookie`.
+    pub enable_set_cookie: bool,
+    /// GC interval in seconds, > 0. beego: `gclifetime`.
+    pub gc_lifetime: u64,
+    /// Idle limit in seconds, checked on every read. beego: `maxLifetime`.
+    pub max_lifetime: u64,
+    /// Absolute limit in seconds from creation (0: none). Ours: `absoluteLifetime`.
+    pub absolute_lifetime: u64,
+    /// The expiry is refreshed at most once per this many seconds. Ours: `touchInterval`.
+    pub touch_interval: u64,
+    /// Cookie `Max-Age` in seconds; 0 makes a browser-session cookie. beego: `cookieLifeTime`.
+    pub cookie_lifetime: u64,
+    /// Send `Secure` (over HTTPS only). beego: `secure`.
+    pub secure: bool,
+    /// Treat `X-Forwarded-Proto: https` as HTTPS. Ours: `trustForwardedProto`.
+    pub trust_forwarded_proto: bool,
+    /// Send `HttpOnly`. beego: `!disableHTTPOnly`.
+    pub http_only: bool,
+    /// Cookie `Domain`, empty for none. beego: `domain`.
+    pub domain: String,
+    /// Cookie `Path`. Ours: `cookiePath` (beego always sends `/`).
+    pub path: String,
+    /// Cookie `SameSite`. beego: `cookieSameSite`.
+    pub same_site: SameSite,
+    /// Random bytes per id, 16 to 64. beego: `sessionIDLength`.
+    pub id_length: usize,
+    /// Prefix of every id. beego: `sessionIDPrefix`.
+    pub id_prefix: String,
+    /// Id generator. beego: `sessionIDHashFunc` + `sessionIDHashKey`.
+    pub id_hash: IdHash,
+    /// Accept and send the id in an HTTP header. beego: `EnableSidInHTTPHeader`.
+    pub sid_in_header: bool,
+    /// That header's name. beego: `SessionNameInHTTPHeader`.
+    pub header_name: String,
+    /// Accept the id from the URL query or an urlencoded form field named like the cookie.
+    /// beego: `EnableSidInURLQuery`.
+    pub sid_in_url_query: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            provider: "memory".into(),
+            provider_config: String::new(),
+            cookie_name: "beegosessionID".into(),
+            enable_set_cookie: true,
+            gc_lifetime: 3600,
+            max_lifetime: 3600,
+            absolute_lifetime: 0,
+            touch_interval: 60,
+            cookie_lifetime: 0,
+            secure: false,
+            trust_forwarded_proto: false,
+            http_only: true,
+            domain: String::new(),
+            path: "/".into(),
+            same_site: SameSite::Lax,
+            id_length: 16,
+            id_prefix: String::new(),
+            id_hash: IdHash::Random,
+            sid_in_header: false,
+            header_name: "Beegosessionid".into(),
+            sid_in_url_query: false,
+        }
+    }
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+impl Config {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder(Config::default())
+    }
+
+    /// Checks every value; the manager calls it before using a config.
+    ///
+    /// # Errors
+    /// [`BadConfig`](crate::ErrorKind::BadConfig) naming the first bad key (beego's name).
+    pub fn validate(&self) -> Result<()> {
+        if !is_token(&self.cookie_name) {
+            return Err(Error::bad_config(
+                "cookieName",
+                format!("`{}` is not a valid cookie name", self.cookie_name),
+            ));
+        }
+        if self.gc_lifetime == 0 {
+            return Err(Error::bad_config(
+                "gclifetime",
+                "must be greater than 0 seconds",
+            ));
+        }
+        if self.max_lifetime == 0 {
+            return Err(Error::bad_config(
+                "maxLifetime",
+                "must be greater than 0 seconds",
+            ));
+        }
+        if self.touch_interval == 0 {
+            return Err(Error::bad_config(
+                "touchInterval",
+                "must be greater than 0 seconds",
+            ));
+        }
+        if !(16..=64).contains(&self.id_length) {
+            return Err(Error::bad_config(
+                "sessionIDLength",
+                format!(
+                    "{} is outside 16..=64 bytes (128 to 512 bits)",
+                    self.id_length
+                ),
+            ));
+        }
+        if self.id_prefix.len() > 64
+            || !self
+                .id_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        {
+            return Err(Error::bad_config(
+                "sessionIDPrefix",
+                "use at most 64 of A-Z a-z 0-9 - _ .",
+            ));
+        }
+        if self.sid_in_header && !is_token(&self.header_name) {
+            return Err(Error::bad_config(
+                "SessionNameInHTTPHeader",
+                format!("`{}` is not a valid header name", self.header_name),
+            ));
+        }
+        let attr_ok = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
+        };
+        if !attr_ok(&self.domain) {
+            return Err(Error::bad_config(
+                "domain",
+                format!("`{}` is not a cookie domain", self.domain),
+            ));
+        }
+        if !self.path.starts_with('/') || !attr_ok(&self.path) {
+            return Err(Error::bad_config(
+                "cookiePath",
+                format!("`{}` is not a cookie path", self.path),
+            ));
+        }
+        if self.provider.trim().is_empty() {
+            return Err(Error::bad_config("sessionprovider", "must name a provider"));
+        }
+        Ok(())
+    }
+
+    /// The touch interval in effect: [`Config::touch_interval`], but at most half the idle
+    /// limit, so a session in use never expires between two touches.
+    pub fn effective_touch_interval(&self) -> u64 {
+        self.touch_interval.min((self.max_lifetime / 2).max(1))
+    }
+
+    /// Parses beego's JSON `ManagerConfig`, keys matched case-insensitively, over the defaults.
+    ///
+    /// A `gclifetime` with no `maxLifetime` sets both, as in beego. A key's `,omitempty` suffix
+    /// (seen in beego's docs) is ignored; unknown keys are ignored, as Go's JSON decoder does.
+    ///
+    /// ```
+    /// use polysession_core::Config;
+    /// let c = Config::from_beego_json(r#"{"cookieName":"gosessionid","gclifetime":120,
+    ///     "enableSetCookie,omitempty": true, "cookieSameSite": 3}"#).unwrap();
+    /// assert_eq!((c.cookie_name.as_str(), c.max_lifetime), ("gosessionid", 120));
+    /// ```
+    ///
+    /// # Errors
+    /// [`BadConfig`](crate::ErrorKind::BadConfig) naming the key whose value is wrong.
+    pub fn from_beego_json(json: &str) -> Result<Self> {
+        let mut config = Config::default();
+        config.apply_beego_json(json)?;
+        Ok(config)
+    }
+
+    /// Applies beego JSON keys over this config; see [`Config::from_beego_json`].
+    ///
+    /// # Errors
+    /// [`BadConfig`](crate::ErrorKind::BadConfig) naming the key whose value is wrong.
+    pub fn apply_beego_json(&mut self, json: &str) -> Result<()> {
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| Error::bad_config("sessionConfig", format!("not valid JSON: {e}")))?;
+        let Value::Object(map) = value else {
+            return Err(Error::bad_config("sessionConfig", "must be a JSON object"));
+        };
+        let mut hash_key: Option<String> = None;
+        let mut hash_func: Option<String> = None;
+        let mut max_set = false;
+        let mut gc_set = false;
+        for (raw_key, v) in &map {
+            let key = raw_key.split(',').next().unwrap_or_default().trim();
+            let as_text = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Null => continue,
+                _ => {
+                    return Err(Error::bad_config(
+                        key,
+                        "must be a string, number or boolean",
+                    ))
+                }
+            };
+            match key.to_ascii_lowercase().as_str() {
+                "gclifetime" => {
+                    self.gc_lifetime = parse_u64(key, &as_text)?;
+                    gc_set = true;
+                }
+                "maxlifetime" => {
+                    let n = parse_u64(key, &as_text)?;
+                    // beego: 0 means "same as gclifetime".
+                    if n > 0 {
+                        self.max_lifetime = n;
+                        max_set = true;
+                    }
+                }
+                "sessionidhashfunc" => hash_func = Some(as_text),
+                "sessionidhashkey" => hash_key = Some(as_text),
+                other => {
+                    self.set_common(other, key, &as_text)?;
+                }
+            }
+        }
+        if gc_set && !max_set {
+            self.max_lifetime = self.gc_lifetime;
+        }
+        self.apply_hash(hash_func.as_deref(), hash_key)?;
+        Ok(())
+    }
+
+    /// Sets a key both formats share. Returns false for an unknown key.
+    fn set_common(&mut self, lower: &str, key: &str, v: &str) -> Result<bool> {
+        match lower {
+            "cookiename" => self.cookie_name = v.to_owned(),
+            "enablesetcookie" => self.enable_set_cookie = parse_bool(key, v)?,
+            "cookielifetime" => self.cookie_lifetime = parse_u64(key, v)?,
+            "absolutelifetime" => self.absolute_lifetime = parse_u64(key, v)?,
+            "touchinterval" => self.touch_interval = parse_u64(key, v)?,
+            "secure" => self.secure = parse_bool(key, v)?,
+            "trustforwardedproto" => self.trust_forwarded_proto = parse_bool(key, v)?,
+            "disablehttponly" => self.http_only = !parse_bool(key, v)?,
+            "domain" => self.domain = v.to_owned(),
+            "cookiepath" => self.path = v.to_owned(),
+            "providerconfig" => self.provider_config = v.to_owned(),
+            "provider" => self.provider = v.to_owned(),
+            "sessionidlength" => {
+                self.id_length = usize::try_from(parse_u64(key, v)?).unwrap_or(usize::MAX)
+            }
+            "sessionidprefix" => self.id_prefix = v.to_owned(),
+            "enablesidinhttpheader" => self.sid_in_header = parse_bool(key, v)?,
+            "sessionnameinhttpheader" => self.header_name = v.to_owned(),
+            "enablesidinurlquery" => self.sid_in_url_query = parse_bool(key, v)?,
+            "cookiesamesite" => self.same_site = SameSite::parse(key, v)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn apply_hash(&mut self, func: Option<&str>, key: Option<String>) -> Result<()> {
+        match func.map(|f| f.trim().to_ascii_lowercase()) {
+            None => {
+                if let (Some(k), IdHash::HmacSha1(_)) = (key, &self.id_hash) {
+                    self.id_hash = IdHash::HmacSha1(k);
+                }
+            }
+            Some(f) if f.is_empty() || f == "random" => self.id_hash = IdHash::Random,
+            Some(f) if f == "sha1" => self.id_hash = IdHash::HmacSha1(key.unwrap_or_default()),
+            Some(f) => {
+                return Err(Error::bad_config(
+                    "sessionIDHashFunc",
+                    format!("`{f}` is not supported (use \"sha1\" or leave it out)"),
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_u64(key: &str, v: &str) -> Result<u64> {
+    let t = v.trim();
+    t.parse::<u64>().or_else(|_| {
+        // JSON numbers such as 3600.0 are whole seconds too.
+        match t.parse::<f64>() {
+            Ok(f) if f >= 0.0 && f.fract() == 0.0 && f < 1e15 => Ok(f as u64),
+            _ => Err(Error::bad_config(
+                key,
+                format!("`{v}` is not a whole number >= 0"),
+            )),
+        }
+    })
+}
+
+/// beego's boolean words: 1/t/true/yes/y/on and 0/f/false/no/n/off, any case.
+fn parse_bool(key: &str, v: &str) -> Result<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "t" | "true" | "yes" | "y" | "on" => Ok(true),
+        "0" | "f" | "false" | "no" | "n" | "off" => Ok(false),
+        _ => Err(Error::bad_config(key, format!("`{v}` is not a boolean"))),
+    }
+}
+
+/// A typed builder for [`Config`]; [`ConfigBuilder::build`] validates.
+///
+/// ```
+/// use polysession_core::{Config, SameSite};
+/// let c = Config::builder()
+///     .provider("memory", "")
+///     .same_site(SameSite::Strict)
+///     .secure(true)
+///     .build()
+///     .unwrap();
+/// assert_eq!(c.same_site, SameSite::Strict);
+/// assert!(Config::builder().gc_lifetime(0).build().is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct ConfigBuilder(Config);
+
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.0.$name = value.into();
+            self
+        }
+    )*};
+}
+
+impl ConfigBuilder {
+    setters! {
+        /// Sets [`Config::cookie_name`].
+        cookie_name: impl Into<String>,
+        /// Sets [`Config::enable_set_cookie`].
+        enable_set_cookie: bool,
+        /// Sets [`Config::gc_lifetime`] (seconds).
+        gc_lifetime: u64,
+        /// Sets [`Config::max_lifetime`] (seconds).
+        max_lifetime: u64,
+        /// Sets [`Config::absolute_lifetime`] (seconds, 0 for none).
+        absolute_lifetime: u64,
+        /// Sets [`Config::touch_interval`] (seconds).
+        touch_interval: u64,
+        /// Sets [`Config::cookie_lifetime`] (seconds).
+        cookie_lifetime: u64,
+        /// Sets [`Config::secure`].
+        secure: bool,
+        /// Sets [`Config::trust_forwarded_proto`].
+        trust_forwarded_proto: bool,
+        /// Sets [`Config::http_only`].
+        http_only: bool,
+        /// Sets [`Config::domain`].
+        domain: impl Into<String>,
+        /// Sets [`Config::path`].
+        path: impl Into<String>,
+        /// Sets [`Config::same_site`].
+        same_site: SameSite,
+        /// Sets [`Config::id_length`] (bytes).
+        id_length: usize,
+        /// Sets [`Config::id_prefix`].
+        id_prefix: impl Into<String>,
+        /// Sets [`Config::id_hash`].
+        id_hash: IdHash,
+        /// Sets [`Config::sid_in_header`].
+        sid_in_header: bool,
+        /// Sets [`Config::header_name`].
+        header_name: impl Into<String>,
+        /// Sets [`Config::sid_in_url_query`].
+        sid_in_url_query: bool,
+    }
+
+    /// Sets the provider name and its config string.
+    pub fn provider(mut self, name: impl Into<String>, config: impl Into<String>) -> Self {
+        self.0.provider = name.into();
+        self.0.provider_config = config.into();
+        self
+    }
+
+    /// Validates and returns the config.
+    ///
+    /// # Errors
+    /// [`BadConfig`](crate::ErrorKind::BadConfig) naming the first bad key.
+    pub fn build(self) -> Result<Config> {
+        self.0.validate()?;
+        Ok(self.0)
+    }
+}
+
+/// A beego app.conf: `sessionon` plus the session keys, read into a [`Config`].
+///
+/// Lines are `key = value`; `#` and `;` start comments; keys are case-insensitive; values may
+/// be quoted. A `[section]` named by `runmode` overrides the global keys, as in beego. A
+/// `sessionConfig` key holding beego JSON replaces the individual keys.
+///
+/// ```
+/// use polysession_core::AppConf;
+/// let conf = AppConf::parse("sessionon = true\nsessionname = sid\nsessiongcmaxlifetime = 60\n").unwrap();
+/// assert!(conf.session_on);
+/// assert_eq!(conf.config.cookie_name, "sid");
+/// assert_eq!(conf.config.max_lifetime, 60);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AppConf {
+    /// beego's `sessionon` (default false).
+    pub session_on: bool,
+    /// The session config read from the file, over the defaults.
+    pub config: Config,
+}
+
+impl AppConf {
+    /// Parses the text of an app.conf file.
+    ///
+    /// # Errors
+    /// [`BadConfig`](crate::ErrorKind::BadConfig) naming the key (and line) whose value is wrong.
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut global: Vec<(String, String, usize)> = Vec::new();
+        let mut sections: Vec<(String, Vec<(String, String, usize)>)> = Vec::new();
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            if line.starts_with('[') && line.ends_with(']') {
+                let name = line[1..line.len() - 1].trim().to_ascii_lowercase();
+                sections.push((name, Vec::new()));
+                continue;
+            }
+            let Some((k, v)) = line.split_once('=') else {
+                return Err(Error::bad_config(
+                    "app.conf",
+                    format!("line {}: expected `key = value`", n + 1),
+                ));
+            };
+            let mut v = v.trim();
+            if v.len() >= 2
+                && ((v.starts_with('"') && v.ends_with('"'))
+                    || (v.starts_with('\'') && v.ends_with('\'')))
+            {
+                v = &v[1..v.len() - 1];
+            }
+            let entry = (k.trim().to_ascii_lowercase(), v.to_owned(), n + 1);
+            match sections.last_mut() {
+                Some((_, entries)) => entries.push(entry),
+                None => global.push(entry),
+            }
+        }
+        let runmode = global
+            .iter()
+            .rev()
+            .find(|(k, _, _)| k == "runmode")
+            .map(|(_, v, _)| v.to_ascii_lowercase());
+        let mut entries = global;
+        if let Some(mode) = runmode {
+            for (name, section) in sections {
+                if name == mode {
+                    entries.extend(section);
+                }
+            }
+        }
+        let mut conf = AppConf {
+            session_on: false,
+            config: Config::default(),
+        };
+        let mut json: Option<(String, usize)> = None;
+        for (key, value, line) in &entries {
+            let named =
+                |e: Error| Error::new(e.kind(), format!("app.conf line {line}: {}", e.message()));
+            let c = &mut conf.config;
+            match key.as_str() {
+                "sessionon" => conf.session_on = parse_bool(key, value).map_err(named)?,
+                "sessionprovider" => c.provider = value.clone(),
+                "sessionname" => c.cookie_name = value.clone(),
+                "sessiongcmaxlifetime" => {
+                    let n = parse_u64(key, value).map_err(named)?;
+                    c.gc_lifetime = n;
+                    c.max_lifetime = n;
+                }
+                "sessionproviderconfig" | "sessionsavepath" => c.provider_config = value.clone(),
+                "sessioncookielifetime" => {
+                    c.cookie_lifetime = parse_u64(key, value).map_err(named)?
+                }
+                "sessionautosetcookie" => {
+                    c.enable_set_cookie = parse_bool(key, value).map_err(named)?
+                }
+                "sessionconfig" => json = Some((value.clone(), *line)),
+                k => {
+                    // Full names first (`sessionidprefix`), then beego's `session` + JSON key.
+                    if !c.set_common(k, key, value).map_err(named)? {
+                        if let Some(rest) = k.strip_prefix("session") {
+                            c.set_common(rest, key, value).map_err(named)?;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((text, line)) = json {
+            let provider = conf.config.provider.clone();
+            let mut config = Config {
+                provider,
+                ..Config::default()
+            };
+            config.apply_beego_json(&text).map_err(|e| {
+                Error::new(e.kind(), format!("app.conf line {line}: {}", e.message()))
+            })?;
+            conf.config = config;
+        }
+        conf.config.validate()?;
+        Ok(conf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn defaults_follow_the_seed_docs() {
+        let c = Config::default();
+        assert_eq!(c.provider, "memory");
+        assert_eq!(c.cookie_name, "beegosessionID");
+        assert_eq!(c.max_lifetime, 3600);
+        assert_eq!(c.gc_lifetime, 3600);
+        assert_eq!(c.id_length, 16);
+        assert_eq!(c.same_site, SameSite::Lax);
+        assert!(c.http_only && c.enable_set_cookie && !c.secure);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn beego_json_keys_case_insensitive() {
+        let c = Config::from_beego_json(
+            r#"{"COOKIENAME":"x","EnableSetCookie":false,"Gclifetime":10,"maxlifetime":20,
+            "Secure":true,"cookieLifeTime":30,"providerConfig":"/tmp/s","Domain":"example.com",
+            "disableHTTPOnly":true,"EnableSidInHTTPHeader":true,"SessionNameInHTTPHeader":"X-Sid",
+            "EnableSidInURLQuery":true,"sessionIDPrefix":"p_","cookieSameSite":4,"sessionIDLength":32}"#,
+        )
+        .unwrap();
+        assert_eq!(c.cookie_name, "x");
+        assert!(!c.enable_set_cookie);
+        assert_eq!(
+            (c.gc_lifetime, c.max_lifetime, c.cookie_lifetime),
+            (10, 20, 30)
+        );
+        assert!(c.secure && !c.http_only && c.sid_in_header && c.sid_in_url_query);
+        assert_eq!(c.provider_config, "/tmp/s");
+        assert_eq!(c.domain, "example.com");
+        assert_eq!(c.header_name, "X-Sid");
+        assert_eq!(c.id_prefix, "p_");
+        assert_eq!(c.same_site, SameSite::None);
+        assert_eq!(c.id_length, 32);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn seed_doc_example_parses() {
+        let c = Config::from_beego_json(
+            r#"{"cookieName":"gosessionid", "enableSetCookie,omitempty": true, "gclifetime":3600, "maxLifetime": 3600, "secure": false, "sessionIDHashFunc": "sha1", "sessionIDHashKey": "", "cookieLifeTime": 3600, "providerConfig": ""}"#,
+        )
+        .unwrap();
+        assert_eq!(c.id_hash, IdHash::HmacSha1(String::new()));
+        assert_eq!(c.cookie_lifetime, 3600);
+    }
+
+    #[test]
+    fn gclifetime_alone_sets_max_lifetime() {
+        let c = Config::from_beego_json(r#"{"gclifetime": 42}"#).unwrap();
+        assert_eq!(c.max_lifetime, 42);
+        let c = Config::from_beego_json(r#"{"gclifetime": 42, "maxLifetime": 0}"#).unwrap();
+        assert_eq!(c.max_lifetime, 42);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (json, key) in [
+            (r#"{"gclifetime": -1}"#, "gclifetime"),
+            (r#"{"gclifetime": "soon"}"#, "gclifetime"),
+            (r#"{"secure": "maybe"}"#, "secure"),
+            (r#"{"cookieSameSite": 9}"#, "cookieSameSite"),
+            (r#"{"sessionIDHashFunc": "md5"}"#, "sessionIDHashFunc"),
+            (r#"{"cookieName": {"a":1}}"#, "cookieName"),
+            ("[1]", "sessionConfig"),
+            ("{", "sessionConfig"),
+        ] {
+            let err = Config::from_beego_json(json).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadConfig);
+            assert!(err.to_string().contains(key), "{json}: {err}");
+        }
+        for (c, key) in [
+            (
+                Config {
+                    gc_lifetime: 0,
+                    ..Config::default()
+                },
+                "gclifetime",
+            ),
+            (
+                Config {
+                    cookie_name: "a b".into(),
+                    ..Config::default()
+                },
+                "cookieName",
+            ),
+            (
+                Config {
+                    cookie_name: "".into(),
+                    ..Config::default()
+                },
+                "cookieName",
+            ),
+            (
+                Config {
+                    id_length: 8,
+                    ..Config::default()
+                },
+                "sessionIDLength",
+            ),
+            (
+                Config {
+                    id_prefix: "a/b".into(),
+                    ..Config::default()
+                },
+                "sessionIDPrefix",
+            ),
+            (
+                Config {
+                    domain: "a;b".into(),
+                    ..Config::default()
+                },
+                "domain",
+            ),
+            (
+                Config {
+                    touch_interval: 0,
+                    ..Config::default()
+                },
+                "touchInterval",
+            ),
+            (
+                Config {
+                    sid_in_header: true,
+                    header_name: "a b".into(),
+                    ..Config::default()
+                },
+                "SessionNameInHTTPHeader",
+            ),
+        ] {
+            let err = c.validate().unwrap_err();
+            assert!(err.to_string().contains(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn same_site_forms() {
+        assert_eq!(SameSite::parse("k", "0").unwrap(), SameSite::Unset);
+        assert_eq!(SameSite::parse("k", "1").unwrap(), SameSite::Unset);
+        assert_eq!(SameSite::parse("k", "2").unwrap(), SameSite::Lax);
+        assert_eq!(SameSite::parse("k", "Strict").unwrap(), SameSite::Strict);
+        assert_eq!(SameSite::parse("k", "4").unwrap(), SameSite::None);
+        assert!(SameSite::parse("k", "5").is_err());
+    }
+
+    #[test]
+    fn touch_interval_is_capped_by_idle_limit() {
+        let c = Config {
+            max_lifetime: 4,
+            ..Config::default()
+        };
+        assert_eq!(c.effective_touch_interval(), 2);
+        assert_eq!(Config::default().effective_touch_interval(), 60);
+    }
+
+    #[test]
+    fn app_conf_keys() {
+        let conf = AppConf::parse(
+            r#"
+appname = demo
+# comment
+SessionOn = yes
+sessionprovider = "file"
+sessionname = sid
+sessiongcmaxlifetime = 90
+sessionproviderconfig = ./tmp
+sessioncookielifetime = 100
+sessionautosetcookie = false
+sessiondomain = example.org
+sessiondisablehttponly = on
+sessionenablesidinhttpheader = true
+sessionnameinhttpheader = X-Session
+sessionenablesidinurlquery = 1
+sessioncookiesamesite = 3
+sessionidprefix = app-
+"#,
+        )
+        .unwrap();
+        let c = &conf.config;
+        assert!(conf.session_on);
+        assert_eq!(c.provider, "file");
+        assert_eq!(c.cookie_name, "sid");
+        assert_eq!((c.gc_lifetime, c.max_lifetime), (90, 90));
+        assert_eq!(c.provider_config, "./tmp");
+        assert_eq!(c.cookie_lifetime, 100);
+        assert!(!c.enable_set_cookie);
+        assert_eq!(c.domain, "example.org");
+        assert!(!c.http_only);
+        assert!(c.sid_in_header && c.sid_in_url_query);
+        assert_eq!(c.header_name, "X-Session");
+        assert_eq!(c.same_site, SameSite::Strict);
+        assert_eq!(c.id_prefix, "app-");
+    }
+
+    #[test]
+    fn app_conf_runmode_sections_and_json() {
+        let conf = AppConf::parse(
+            "runmode = prod\nsessionon = true\nsessionname = a\n[dev]\nsessionname = b\n[prod]\nsessionname = c\n",
+        )
+        .unwrap();
+        assert_eq!(conf.config.cookie_name, "c");
+        let conf = AppConf::parse(
+            "sessionon=1\nsessionprovider=memory\nsessionname=ignored\nsessionConfig={\"cookieName\":\"j\",\"gclifetime\":5}\n",
+        )
+        .unwrap();
+        assert_eq!(conf.config.cookie_name, "j");
+        assert_eq!(conf.config.max_lifetime, 5);
+        assert!(!AppConf::parse("").unwrap().session_on);
+    }
+
+    #[test]
+    fn app_conf_errors_name_key_and_line() {
+        let err = AppConf::parse("sessionon = true\nsessiongcmaxlifetime = abc\n").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("sessiongcmaxlifetime") && text.contains("line 2"),
+            "{text}"
+        );
+        let err = AppConf::parse("sessiongcmaxlifetime = 0\n").unwrap_err();
+        assert!(err.to_string().contains("gclifetime"));
+        assert!(AppConf::parse("what is this").is_err());
+        let err = AppConf::parse("sessioncookiesamesite = 7").unwrap_err();
+        assert!(err.to_string().contains("sessioncookiesamesite"));
+    }
+}

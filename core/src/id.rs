@@ -1,0 +1,172 @@
+//! Session ids: generation from a CSPRNG and the one place where incoming ids are validated.
+
+use crate::config::{Config, IdHash};
+use crate::env::Entropy;
+use crate::error::Result;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
+/// Generates and validates ids of one configuration: prefix + lowercase hex.
+///
+/// ```
+/// use polysession_core::{Config, IdGenerator, OsEntropy};
+/// let ids = IdGenerator::new(&Config::builder().id_prefix("app-").build().unwrap());
+/// let id = ids.generate(&OsEntropy).unwrap();
+/// assert!(id.starts_with("app-") && id.len() == 4 + 32);
+/// assert!(ids.is_valid(&id));
+/// assert!(!ids.is_valid("app-../../etc/passwd"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct IdGenerator {
+    prefix: String,
+    bytes: usize,
+    hmac_key: Option<Vec<u8>>,
+}
+
+impl IdGenerator {
+    /// The generator for `config` (`id_prefix`, `id_length`, `id_hash`).
+    pub fn new(config: &Config) -> Self {
+        IdGenerator {
+            prefix: config.id_prefix.clone(),
+            bytes: config.id_length,
+            hmac_key: match &config.id_hash {
+                IdHash::Random => None,
+                IdHash::HmacSha1(key) => Some(key.as_bytes().to_vec()),
+            },
+        }
+    }
+
+    /// The number of hex characters after the prefix.
+    pub fn hex_len(&self) -> usize {
+        if self.hmac_key.is_some() {
+            40
+        } else {
+            self.bytes * 2
+        }
+    }
+
+    /// A fresh id.
+    ///
+    /// # Errors
+    /// Fails only when the entropy source fails; no weak id is ever issued.
+    pub fn generate(&self, entropy: &dyn Entropy) -> Result<String> {
+        let mut buf = [0u8; 64];
+        let random = &mut buf[..self.bytes];
+        entropy.fill(random)?;
+        let mut id = String::with_capacity(self.prefix.len() + self.hex_len());
+        id.push_str(&self.prefix);
+        match &self.hmac_key {
+            None => push_hex(&mut id, random),
+            Some(key) => {
+                let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(key) else {
+                    unreachable!("HMAC accepts keys of any length")
+                };
+                mac.update(random);
+                push_hex(&mut id, &mac.finalize().into_bytes());
+            }
+        }
+        Ok(id)
+    }
+
+    /// Whether `id` has exactly this configuration's shape: the prefix, then `hex_len`
+    /// lowercase hex characters. Every incoming id passes here before any store sees it.
+    pub fn is_valid(&self, id: &str) -> bool {
+        match id.strip_prefix(self.prefix.as_str()) {
+            Some(hex) => {
+                hex.len() == self.hex_len()
+                    && hex
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            }
+            None => false,
+        }
+    }
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::OsEntropy;
+
+    #[test]
+    fn random_ids_are_hex_of_configured_length_and_unique() {
+        let ids = IdGenerator::new(&Config::default());
+        let a = ids.generate(&OsEntropy).unwrap();
+        let b = ids.generate(&OsEntropy).unwrap();
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+        assert!(ids.is_valid(&a));
+        let long = IdGenerator::new(&Config {
+            id_length: 32,
+            ..Config::default()
+        });
+        assert_eq!(long.generate(&OsEntropy).unwrap().len(), 64);
+        assert!(!long.is_valid(&a));
+    }
+
+    #[test]
+    fn sha1_ids_are_40_hex() {
+        let cfg = Config {
+            id_hash: IdHash::HmacSha1("k".into()),
+            ..Config::default()
+        };
+        let ids = IdGenerator::new(&cfg);
+        let a = ids.generate(&OsEntropy).unwrap();
+        assert_eq!(a.len(), 40);
+        assert!(ids.is_valid(&a));
+        assert!(!ids.is_valid(&a[..32]));
+    }
+
+    #[test]
+    fn hmac_sha1_matches_known_vector() {
+        // RFC 2202 test case 2: key "Jefe", data "what do ya want for nothing?".
+        struct Fixed;
+        impl Entropy for Fixed {
+            fn fill(&self, buf: &mut [u8]) -> Result<()> {
+                let data = b"what do ya want for nothing?";
+                buf.copy_from_slice(&data[..buf.len()]);
+                Ok(())
+            }
+        }
+        let cfg = Config {
+            id_hash: IdHash::HmacSha1("Jefe".into()),
+            id_length: 28,
+            ..Config::default()
+        };
+        let id = IdGenerator::new(&cfg).generate(&Fixed).unwrap();
+        assert_eq!(id, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        let ids = IdGenerator::new(&Config {
+            id_prefix: "p".into(),
+            ..Config::default()
+        });
+        let good = ids.generate(&OsEntropy).unwrap();
+        let upper = good.to_uppercase().replacen('P', "p", 1);
+        let long = "a".repeat(10_000);
+        for bad in [
+            "",
+            "p",
+            "x",
+            "../../etc/passwd",
+            &good[1..],
+            &upper,
+            &long,
+            "p0123456789abcdef0123456789abcdeg",
+        ] {
+            assert!(!ids.is_valid(bad), "{bad}");
+        }
+        assert!(!ids.is_valid(&format!("{good}0")));
+        assert!(!ids.is_valid("pé123456789abcdef0123456789abcde"));
+    }
+}

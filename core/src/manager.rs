@@ -1,0 +1,662 @@
+//! The session manager: beego's `SessionStart`, `SessionRelease`, `SessionRegenerateID`,
+//! `SessionDestroy`, `GetActiveSession` and `GC`, with the rules every host shares.
+
+use crate::config::Config;
+use crate::cookie::{removal_cookie, set_cookie, RequestInfo};
+use crate::env::{Clock, Entropy, OsEntropy};
+use crate::error::{Error, ErrorKind, Result};
+use crate::id::IdGenerator;
+use crate::payload::{Payload, FORMAT_VERSION};
+use crate::seal::{KeyRing, MAX_COOKIE_BYTES};
+use crate::session::Session;
+use crate::store::{Expect, Record, Store};
+use serde_json::Map;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How many times a conflicting compare-and-set write is retried before [`ErrorKind::Conflict`].
+pub const MAX_WRITE_ATTEMPTS: usize = 16;
+
+#[derive(Clone)]
+enum Backend {
+    Store(Arc<dyn Store>),
+    Sealed(KeyRing),
+}
+
+struct Inner {
+    config: Config,
+    backend: Backend,
+    ids: IdGenerator,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+}
+
+/// Manages sessions for one configuration and one provider. Cheap to clone; share one per app.
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use polysession_core::{Manager, Config, RequestInfo};
+/// let manager = Manager::new(Config::default()).unwrap();
+/// let mut session = manager.start(&RequestInfo::default()).await.unwrap();
+/// session.set("asta", 1).unwrap();
+/// let release = manager.release(session).await.unwrap();
+/// let cookie = release.set_cookie.unwrap();
+/// assert!(cookie.starts_with("beegosessionID="));
+///
+/// // The next request sends the cookie back.
+/// let header = cookie.split(';').next().unwrap().to_owned();
+/// let req = RequestInfo { cookies: vec![&header], ..Default::default() };
+/// let session = manager.start(&req).await.unwrap();
+/// assert_eq!(session.get_as::<i64>("asta").unwrap(), Some(1));
+/// assert_eq!(manager.count().await.unwrap(), 1);
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Manager {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager")
+            .field("provider", &self.inner.config.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What happened to the stored session on release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to write.
+    Unchanged,
+    /// The changes were written.
+    Written,
+    /// Only the expiry was extended.
+    Touched,
+    /// The session was destroyed or expired meanwhile; the changes were dropped so that a late
+    /// release cannot bring it back.
+    Gone,
+    /// The session was destroyed in this request; the cookie is removed.
+    Destroyed,
+}
+
+/// What a host adds to the response after [`Manager::release`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Release {
+    /// The one `Set-Cookie` value for the session cookie, if any.
+    pub set_cookie: Option<String>,
+    /// A response header `(name, id)` in header mode when an id was issued.
+    pub sid_header: Option<(String, String)>,
+    /// Add `Cache-Control: no-store`: a Set-Cookie or header carries an id.
+    pub no_store: bool,
+    /// Add `Vary: Cookie`: the response depends on the session (always true).
+    pub vary_cookie: bool,
+    /// What happened in the store.
+    pub outcome: Outcome,
+}
+
+/// Builds a [`Manager`] with a given store, clock or entropy source.
+///
+/// ```
+/// use std::sync::Arc;
+/// use polysession_core::{Config, Manager, ManualClock, MemoryStore};
+/// let clock = Arc::new(ManualClock::new(0));
+/// let manager = Manager::builder(Config::default())
+///     .store(Arc::new(MemoryStore::new(100)))
+///     .clock(clock.clone())
+///     .build()
+///     .unwrap();
+/// # let _ = manager;
+/// ```
+pub struct ManagerBuilder {
+    config: Config,
+    store: Option<Arc<dyn Store>>,
+    clock: Option<Arc<dyn Clock>>,
+    entropy: Option<Arc<dyn Entropy>>,
+}
+
+impl ManagerBuilder {
+    /// Uses `store` instead of looking `config.provider` up in the registry.
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Uses `clock` for all times (required on wasm, where the default clock is unavailable).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Uses `entropy` for ids and nonces instead of the OS CSPRNG.
+    pub fn entropy(mut self, entropy: Arc<dyn Entropy>) -> Self {
+        self.entropy = Some(entropy);
+        self
+    }
+
+    /// Validates the config and opens the provider.
+    ///
+    /// # Errors
+    /// [`BadConfig`](ErrorKind::BadConfig) for a bad config (also a missing clock on wasm),
+    /// [`UnknownProvider`](ErrorKind::UnknownProvider) for an unregistered provider name.
+    pub fn build(self) -> Result<Manager> {
+        let config = self.config;
+        config.validate()?;
+        let backend = match self.store {
+            Some(store) => Backend::Store(store),
+            None if config.provider.eq_ignore_ascii_case("cookie") => {
+                Backend::Sealed(KeyRing::from_config(&config.provider_config)?)
+            }
+            None => Backend::Store(crate::registry::open(&config)?),
+        };
+        let clock = match self.clock {
+            Some(c) => c,
+            None => default_clock()?,
+        };
+        Ok(Manager {
+            inner: Arc::new(Inner {
+                ids: IdGenerator::new(&config),
+                config,
+                backend,
+                clock,
+                entropy: self.entropy.unwrap_or_else(|| Arc::new(OsEntropy)),
+            }),
+        })
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn default_clock() -> Result<Arc<dyn Clock>> {
+    Ok(Arc::new(crate::env::SystemClock))
+}
+
+#[cfg(target_arch = "wasm32")]
+fn default_clock() -> Result<Arc<dyn Clock>> {
+    Err(Error::bad_config(
+        "clock",
+        "wasm hosts must pass a clock (Date.now)",
+    ))
+}
+
+fn secs_ms(secs: u64) -> u64 {
+    secs.saturating_mul(1000)
+}
+
+impl Manager {
+    /// A manager for `config`, with the provider named by `config.provider` from the
+    /// [registry](crate::register) (`memory` and `cookie` are built in).
+    ///
+    /// # Errors
+    /// As [`ManagerBuilder::build`].
+    pub fn new(config: Config) -> Result<Self> {
+        Manager::builder(config).build()
+    }
+
+    /// A builder, to pass a store, clock or entropy source.
+    pub fn builder(config: Config) -> ManagerBuilder {
+        ManagerBuilder {
+            config,
+            store: None,
+            clock: None,
+            entropy: None,
+        }
+    }
+
+    /// The config in use.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The store, or `None` for the `cookie` provider.
+    pub fn store(&self) -> Option<&Arc<dyn Store>> {
+        match &self.inner.backend {
+            Backend::Store(s) => Some(s),
+            Backend::Sealed(_) => None,
+        }
+    }
+
+    /// Prepares the store (beego's `SessionInit`): call once at startup.
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store cannot be reached.
+    pub async fn init(&self) -> Result<()> {
+        match &self.inner.backend {
+            Backend::Store(s) => s.init().await,
+            Backend::Sealed(_) => Ok(()),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    fn new_id(&self) -> Result<String> {
+        self.inner.ids.generate(self.inner.entropy.as_ref())
+    }
+
+    /// Whether `id` has the shape this manager issues. Every incoming id is checked here
+    /// before any store sees it.
+    pub fn is_valid_id(&self, id: &str) -> bool {
+        self.inner.ids.is_valid(id)
+    }
+
+    /// The expiry a write at `now` gives: the idle limit, capped by the absolute limit.
+    fn expiry(&self, created_ms: u64, now: u64) -> u64 {
+        let c = &self.inner.config;
+        let idle = now.saturating_add(secs_ms(c.max_lifetime));
+        if c.absolute_lifetime > 0 {
+            idle.min(created_ms.saturating_add(secs_ms(c.absolute_lifetime)))
+        } else {
+            idle
+        }
+    }
+
+    fn is_live(&self, created_ms: u64, expires_at_ms: u64, now: u64) -> bool {
+        let c = &self.inner.config;
+        expires_at_ms > now
+            && (c.absolute_lifetime == 0
+                || created_ms.saturating_add(secs_ms(c.absolute_lifetime)) > now)
+    }
+
+    /// Starts the session of a request (beego's `SessionStart`).
+    ///
+    /// The id is taken from the cookie, else (if enabled) the query or form field, else (if
+    /// enabled) the header. An id that is malformed, unknown, expired or whose record is
+    /// corrupt is never adopted: the request gets a new, empty session with a fresh id.
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store fails; client input
+    /// alone never causes an error.
+    pub async fn start(&self, req: &RequestInfo<'_>) -> Result<Session> {
+        let now = self.now();
+        let config = &self.inner.config;
+        let https = req.is_https(config);
+        let (candidates, source) = req.id_candidates(config);
+        for candidate in candidates {
+            let found = match &self.inner.backend {
+                Backend::Store(store) => self.load(store.as_ref(), &candidate, now).await?,
+                Backend::Sealed(ring) => self.open_sealed(ring, &candidate, now),
+            };
+            if let Some(mut session) = found {
+                session.source = source;
+                session.https = https;
+                return Ok(session);
+            }
+        }
+        Ok(Session::fresh(self.new_id()?, now, https))
+    }
+
+    async fn load(&self, store: &dyn Store, id: &str, now: u64) -> Result<Option<Session>> {
+        if !self.is_valid_id(id) {
+            return Ok(None);
+        }
+        let Some(record) = store.read(id).await? else {
+            return Ok(None);
+        };
+        let Some(payload) = Payload::decode(&record.data) else {
+            return Ok(None);
+        };
+        if !self.is_live(payload.created, record.expires_at_ms, now) {
+            // Expired: enforce it now instead of waiting for GC. Failing to delete is not
+            // this request's problem; GC or the store's TTL will.
+            let _ = store.destroy(id).await;
+            return Ok(None);
+        }
+        let mut session = Session::fresh(id.to_owned(), payload.created, false);
+        session.data = payload.data;
+        session.version = Some(record.version);
+        session.expires_at_ms = record.expires_at_ms;
+        Ok(Some(session))
+    }
+
+    fn open_sealed(&self, ring: &KeyRing, value: &str, now: u64) -> Option<Session> {
+        let plain = ring.open(value, self.inner.config.cookie_name.as_bytes())?;
+        let payload = Payload::decode(&plain)?;
+        let id = payload.id?;
+        let expires = payload.expires?;
+        if !self.is_valid_id(&id) || !self.is_live(payload.created, expires, now) {
+            return None;
+        }
+        let mut session = Session::fresh(id, payload.created, false);
+        session.data = payload.data;
+        session.version = Some(0);
+        session.expires_at_ms = expires;
+        Some(session)
+    }
+
+    /// Gives the session a new id (beego's `SessionRegenerateID`): the data is kept, the old
+    /// id stops working at once, and release re-sends the cookie. Call it at login.
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store fails.
+    pub async fn regenerate(&self, session: &mut Session) -> Result<()> {
+        let new_id = self.new_id()?;
+        if let (Backend::Store(store), Some(_)) = (&self.inner.backend, session.version) {
+            if !store.regenerate(&session.id, &new_id).await? {
+                // The old record vanished (expired or destroyed elsewhere): keep this
+                // request's data by writing it as a new session under the new id.
+                session.version = None;
+                session.flushed = true;
+                for (key, value) in session.data.clone() {
+                    session.set_value(&key, value);
+                }
+            }
+        }
+        session.id_changed = session.version.is_some();
+        session.id = new_id;
+        Ok(())
+    }
+
+    /// Destroys the session (beego's `SessionDestroy`): the record is deleted and release
+    /// removes the cookie. Values set afterwards start a new session under a new id.
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store fails.
+    pub async fn destroy(&self, session: &mut Session) -> Result<()> {
+        if let (Backend::Store(store), Some(_)) = (&self.inner.backend, session.version) {
+            store.destroy(&session.id).await?;
+        }
+        session.reset(self.new_id()?, self.now());
+        Ok(())
+    }
+
+    /// Ends the request's use of the session (beego's `SessionRelease`): writes the changes
+    /// (merged per key into the latest stored record), or touches the expiry when due, and
+    /// says what to add to the response. Call it before the response headers are sent.
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store fails,
+    /// [`Conflict`](ErrorKind::Conflict) when compare-and-set kept failing,
+    /// [`TooLarge`](ErrorKind::TooLarge) when a sealed cookie would exceed 4096 bytes.
+    pub async fn release(&self, session: Session) -> Result<Release> {
+        let now = self.now();
+        let (outcome, send_id) = match &self.inner.backend {
+            Backend::Store(store) => self.release_store(store.as_ref(), &session, now).await?,
+            Backend::Sealed(ring) => self.release_sealed(ring, &session, now)?,
+        };
+        Ok(self.response(&session, outcome, send_id, now))
+    }
+
+    fn response(
+        &self,
+        session: &Session,
+        outcome: Outcome,
+        send: Option<String>,
+        now: u64,
+    ) -> Release {
+        let c = &self.inner.config;
+        let mut release = Release {
+            set_cookie: None,
+            sid_header: None,
+            no_store: false,
+            vary_cookie: true,
+            outcome,
+        };
+        match (outcome, send) {
+            (Outcome::Destroyed, _) => {
+                if c.enable_set_cookie {
+                    release.set_cookie = Some(removal_cookie(c, session.https));
+                }
+            }
+            (_, Some(value)) => {
+                if c.enable_set_cookie {
+                    release.set_cookie = Some(set_cookie(c, &value, session.https, now));
+                    release.no_store = true;
+                }
+                if c.sid_in_header && (session.is_new() || session.id_changed) {
+                    release.sid_header = Some((c.header_name.clone(), session.id.clone()));
+                    release.no_store = true;
+                }
+            }
+            _ => {}
+        }
+        release
+    }
+
+    /// Writes or touches a server-side session; returns the outcome and the id to send.
+    async fn release_store(
+        &self,
+        store: &dyn Store,
+        s: &Session,
+        now: u64,
+    ) -> Result<(Outcome, Option<String>)> {
+        let sliding = self.inner.config.cookie_lifetime > 0;
+        if !s.is_modified() {
+            if s.destroyed && s.is_new() {
+                return Ok((Outcome::Destroyed, None));
+            }
+            let Some(version) = s.version else {
+                return Ok((Outcome::Unchanged, None));
+            };
+            let expires = self.expiry(s.created_ms, now);
+            let due = expires
+                >= s.expires_at_ms
+                    .saturating_add(secs_ms(self.inner.config.effective_touch_interval()));
+            let mut outcome = Outcome::Unchanged;
+            if due {
+                let touched = if store.capabilities().touch {
+                    store.touch(&s.id, expires).await?
+                } else {
+                    let record = Record {
+                        data: self.encode(s, s.data.clone()),
+                        expires_at_ms: expires,
+                        version,
+                    };
+                    // A conflict means another request just wrote, which moved the expiry too.
+                    store
+                        .write(&s.id, &record, Expect::Version(version))
+                        .await?
+                        || store.read(&s.id).await?.is_some()
+                };
+                outcome = if touched {
+                    Outcome::Touched
+                } else {
+                    Outcome::Gone
+                };
+            }
+            let send =
+                (s.id_changed || (sliding && outcome == Outcome::Touched)).then(|| s.id.clone());
+            return Ok((outcome, send));
+        }
+
+        let cas = store.capabilities().compare_and_set;
+        let mut id = s.id.clone();
+        let mut created = s.created_ms;
+        // First attempt: our view is the latest if the stored version has not moved (CAS);
+        // without CAS, re-read first and merge onto what is stored now.
+        let (mut data, mut expect) = match s.version {
+            None => (s.merge_into(Map::new()), Expect::Absent),
+            Some(v) if cas => (s.data.clone(), Expect::Version(v)),
+            Some(_) => match self.reread(store, &id, now).await? {
+                Some((payload, version)) => {
+                    created = payload.created;
+                    let _ = version;
+                    (s.merge_into(payload.data), Expect::Any)
+                }
+                None => return Ok((Outcome::Gone, None)),
+            },
+        };
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let version = match expect {
+                Expect::Version(v) => v + 1,
+                _ => s.version.map_or(1, |v| v + 1),
+            };
+            let record = Record {
+                data: Payload {
+                    v: FORMAT_VERSION,
+                    id: None,
+                    created,
+                    expires: None,
+                    data,
+                }
+                .encode(),
+                expires_at_ms: self.expiry(created, now),
+                version,
+            };
+            if store.write(&id, &record, expect).await? {
+                let send = (s.is_new() || s.id_changed || sliding).then_some(id);
+                return Ok((Outcome::Written, send));
+            }
+            if !cas {
+                return Err(Error::store(
+                    store.name(),
+                    "write was refused by a store without compare-and-set",
+                ));
+            }
+            if s.is_new() {
+                // Someone holds this brand-new id: take another one.
+                id = self.new_id()?;
+                data = s.merge_into(Map::new());
+                continue;
+            }
+            match self.reread(store, &id, now).await? {
+                Some((payload, version)) => {
+                    created = payload.created;
+                    data = s.merge_into(payload.data);
+                    expect = Expect::Version(version);
+                }
+                None => return Ok((Outcome::Gone, None)),
+            }
+        }
+        Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "session write conflicted {MAX_WRITE_ATTEMPTS} times in store `{}`",
+                store.name()
+            ),
+        ))
+    }
+
+    /// The live stored payload and version under `id`; `None` when gone or expired. Corrupt
+    /// bytes count as an empty session, so this request's changes are still written.
+    async fn reread(
+        &self,
+        store: &dyn Store,
+        id: &str,
+        now: u64,
+    ) -> Result<Option<(Payload, u64)>> {
+        let Some(record) = store.read(id).await? else {
+            return Ok(None);
+        };
+        let payload = Payload::decode(&record.data).unwrap_or(Payload {
+            v: FORMAT_VERSION,
+            id: None,
+            created: now,
+            expires: None,
+            data: Map::new(),
+        });
+        if !self.is_live(payload.created, record.expires_at_ms, now) {
+            return Ok(None);
+        }
+        Ok(Some((payload, record.version)))
+    }
+
+    fn encode(&self, s: &Session, data: Map<String, serde_json::Value>) -> Vec<u8> {
+        Payload {
+            v: FORMAT_VERSION,
+            id: None,
+            created: s.created_ms,
+            expires: None,
+            data,
+        }
+        .encode()
+    }
+
+    fn release_sealed(
+        &self,
+        ring: &KeyRing,
+        s: &Session,
+        now: u64,
+    ) -> Result<(Outcome, Option<String>)> {
+        if s.destroyed && s.is_new() && !s.is_modified() {
+            return Ok((Outcome::Destroyed, None));
+        }
+        let expires = self.expiry(s.created_ms, now);
+        let touch_due = !s.is_new()
+            && expires
+                >= s.expires_at_ms
+                    .saturating_add(secs_ms(self.inner.config.effective_touch_interval()));
+        let outcome = if s.is_modified() {
+            Outcome::Written
+        } else if touch_due {
+            Outcome::Touched
+        } else if s.id_changed {
+            Outcome::Written
+        } else {
+            return Ok((Outcome::Unchanged, None));
+        };
+        let name = &self.inner.config.cookie_name;
+        let plain = Payload {
+            v: FORMAT_VERSION,
+            id: Some(s.id.clone()),
+            created: s.created_ms,
+            expires: Some(expires),
+            data: s.data.clone(),
+        }
+        .encode();
+        let sealed = ring.seal(&plain, name.as_bytes(), self.inner.entropy.as_ref())?;
+        let size = name.len() + 1 + sealed.len();
+        if size > MAX_COOKIE_BYTES {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "sealed session cookie would be {size} bytes, above the {MAX_COOKIE_BYTES}-byte browser limit; keep less in the session or use a server-side provider"
+                ),
+            ));
+        }
+        Ok((outcome, Some(sealed)))
+    }
+
+    /// The number of live sessions (beego's `GetActiveSession`).
+    ///
+    /// # Errors
+    /// [`Unsupported`](ErrorKind::Unsupported) for the `cookie` provider, which keeps nothing
+    /// on the server; [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store fails.
+    pub async fn count(&self) -> Result<u64> {
+        match &self.inner.backend {
+            Backend::Store(s) => s.count(self.now()).await,
+            Backend::Sealed(_) => Err(Error::new(
+                ErrorKind::Unsupported,
+                "the cookie provider keeps no sessions on the server to count",
+            )),
+        }
+    }
+
+    /// One GC pass (beego's `SessionGC`): removes expired records and returns how many.
+    /// Stores with native TTL need none and return 0.
+    ///
+    /// # Errors
+    /// [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store fails.
+    pub async fn gc(&self) -> Result<u64> {
+        match &self.inner.backend {
+            Backend::Store(s) if !s.capabilities().native_ttl => s.gc(self.now()).await,
+            _ => Ok(0),
+        }
+    }
+
+    /// The interval between GC passes (`gclifetime`).
+    pub fn gc_interval(&self) -> Duration {
+        Duration::from_secs(self.inner.config.gc_lifetime)
+    }
+
+    /// Runs a GC pass every [`gc_interval`](Manager::gc_interval), forever, for hosts with
+    /// a runtime: `sleep` is the runtime's timer, `on_error` hears about failed passes.
+    /// Returns at once, doing nothing, for stores that need no GC.
+    pub async fn gc_loop<S, F>(&self, mut sleep: S, mut on_error: impl FnMut(Error))
+    where
+        S: FnMut(Duration) -> F,
+        F: std::future::Future<Output = ()>,
+    {
+        match &self.inner.backend {
+            Backend::Store(s) if !s.capabilities().native_ttl => {}
+            _ => return,
+        }
+        loop {
+            sleep(self.gc_interval()).await;
+            if let Err(e) = self.gc().await {
+                on_error(e);
+            }
+        }
+    }
+}

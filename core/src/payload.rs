@@ -1,0 +1,66 @@
+//! The one session wire format, shared by every store, host and runtime.
+//!
+//! A stored record's bytes are the JSON object
+//! `{"v":1,"created":<unix ms>,"data":{...}}`; a sealed cookie's plaintext adds
+//! `"id"` and `"expires"` (unix ms), since no store keeps them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Format version written by this build.
+pub const FORMAT_VERSION: u8 = 1;
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Payload {
+    pub v: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub created: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u64>,
+    pub data: Map<String, Value>,
+}
+
+impl Payload {
+    pub fn encode(&self) -> Vec<u8> {
+        // A map of JSON values with string keys always serializes.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// `None` for bytes that are not a payload of a version this build reads.
+    pub fn decode(bytes: &[u8]) -> Option<Payload> {
+        let p: Payload = serde_json::from_slice(bytes).ok()?;
+        (p.v == FORMAT_VERSION).then_some(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_rejects() {
+        let mut data = Map::new();
+        data.insert("a".into(), Value::from(1));
+        let p = Payload {
+            v: 1,
+            id: None,
+            created: 5,
+            expires: None,
+            data,
+        };
+        let bytes = p.encode();
+        assert_eq!(bytes, br#"{"v":1,"created":5,"data":{"a":1}}"#);
+        assert_eq!(Payload::decode(&bytes).unwrap().data["a"], 1);
+        for bad in [
+            &b""[..],
+            b"null",
+            b"{}",
+            b"\xff\xfe",
+            br#"{"v":2,"created":1,"data":{}}"#,
+            br#"{"v":1,"created":1,"data":[]}"#,
+        ] {
+            assert!(Payload::decode(bad).is_none());
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! One request's view of a session: JSON values by key, with change tracking.
+
+use crate::error::{Error, ErrorKind, Result};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Where the id of a session came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdSource {
+    /// The session is new: no valid, known id was sent.
+    New,
+    /// The session cookie.
+    Cookie,
+    /// The URL query or an urlencoded form field.
+    Query,
+    /// The HTTP header named by `SessionNameInHTTPHeader`.
+    Header,
+}
+
+/// A pending change to one key.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Change {
+    Set(Value),
+    Delete,
+}
+
+/// The state of a session for one request, returned by
+/// [`Manager::start`](crate::Manager::start) and handed back to
+/// [`Manager::release`](crate::Manager::release).
+///
+/// Reads see this request's own writes. On release only the keys changed here are applied to
+/// the stored record, so concurrent requests changing different keys both survive.
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use polysession_core::{Manager, RequestInfo};
+/// let manager = Manager::new(Default::default()).unwrap();
+/// let mut session = manager.start(&RequestInfo::default()).await.unwrap();
+/// assert_eq!(session.get("asta"), None);
+/// session.set("asta", 1).unwrap();
+/// assert_eq!(session.get_as::<i64>("asta").unwrap(), Some(1));
+/// session.delete("asta");
+/// assert!(session.is_empty());
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub(crate) id: String,
+    pub(crate) source: IdSource,
+    pub(crate) data: Map<String, Value>,
+    pub(crate) changes: BTreeMap<String, Change>,
+    pub(crate) flushed: bool,
+    /// Version of the stored record this view was read from; `None` when not stored.
+    pub(crate) version: Option<u64>,
+    pub(crate) created_ms: u64,
+    pub(crate) expires_at_ms: u64,
+    /// The id changed during this request (regenerate) and must be re-sent.
+    pub(crate) id_changed: bool,
+    /// A session was destroyed during this request: the client's cookie must go.
+    pub(crate) destroyed: bool,
+    /// The request came over HTTPS (or a trusted proxy said so).
+    pub(crate) https: bool,
+}
+
+impl Session {
+    pub(crate) fn fresh(id: String, now_ms: u64, https: bool) -> Self {
+        Session {
+            id,
+            source: IdSource::New,
+            data: Map::new(),
+            changes: BTreeMap::new(),
+            flushed: false,
+            version: None,
+            created_ms: now_ms,
+            expires_at_ms: 0,
+            id_changed: false,
+            destroyed: false,
+            https,
+        }
+    }
+
+    /// The session id (beego's `SessionID`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Where the id came from; [`IdSource::New`] for a session that is not stored yet.
+    pub fn source(&self) -> IdSource {
+        self.source
+    }
+
+    /// Whether the session has not been stored yet.
+    pub fn is_new(&self) -> bool {
+        self.version.is_none()
+    }
+
+    /// Whether this request changed anything that release must write.
+    pub fn is_modified(&self) -> bool {
+        self.flushed || !self.changes.is_empty()
+    }
+
+    /// When the session was created, in Unix milliseconds.
+    pub fn created_ms(&self) -> u64 {
+        self.created_ms
+    }
+
+    /// The value under `key`, or `None` (beego's `Get`).
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.data.get(key)
+    }
+
+    /// The value under `key` converted to `T`.
+    ///
+    /// # Errors
+    /// [`BadInput`](crate::ErrorKind::BadInput) when the stored value does not fit `T`.
+    pub fn get_as<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        match self.data.get(key) {
+            None => Ok(None),
+            Some(v) => T::deserialize(v).map(Some).map_err(|e| {
+                Error::new(
+                    ErrorKind::BadInput,
+                    format!("session key `{key}` has another type"),
+                )
+                .with_source(e)
+            }),
+        }
+    }
+
+    /// Stores `value` under `key` (beego's `Set`).
+    ///
+    /// # Errors
+    /// [`BadInput`](crate::ErrorKind::BadInput) when `value` cannot be represented as JSON.
+    pub fn set(&mut self, key: &str, value: impl Serialize) -> Result<()> {
+        let value = serde_json::to_value(value).map_err(|e| {
+            Error::new(
+                ErrorKind::BadInput,
+                format!("session key `{key}`: value is not JSON"),
+            )
+            .with_source(e)
+        })?;
+        self.set_value(key, value);
+        Ok(())
+    }
+
+    /// Stores a JSON `value` under `key`.
+    pub fn set_value(&mut self, key: &str, value: Value) {
+        if self.data.get(key) == Some(&value) && !self.changes.contains_key(key) && !self.flushed {
+            return;
+        }
+        self.data.insert(key.to_owned(), value.clone());
+        self.changes.insert(key.to_owned(), Change::Set(value));
+    }
+
+    /// Removes `key` (beego's `Delete`). Returns the old value.
+    pub fn delete(&mut self, key: &str) -> Option<Value> {
+        let old = self.data.remove(key);
+        if old.is_some() || self.changes.contains_key(key) {
+            self.changes.insert(key.to_owned(), Change::Delete);
+        }
+        old
+    }
+
+    /// Removes every key (beego's `Flush`).
+    pub fn flush(&mut self) {
+        self.data.clear();
+        self.changes.clear();
+        self.flushed = true;
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.data.keys().map(String::as_str)
+    }
+
+    /// Whether the session holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// All values, as a JSON object.
+    pub fn data(&self) -> &Map<String, Value> {
+        &self.data
+    }
+
+    /// Applies this request's changes on top of `base` (the latest stored data).
+    pub(crate) fn merge_into(&self, mut base: Map<String, Value>) -> Map<String, Value> {
+        if self.flushed {
+            base.clear();
+        }
+        for (key, change) in &self.changes {
+            match change {
+                Change::Set(v) => {
+                    base.insert(key.clone(), v.clone());
+                }
+                Change::Delete => {
+                    base.remove(key);
+                }
+            }
+        }
+        base
+    }
+
+    /// Forgets everything after a destroy: a later `set` starts a new session under `new_id`.
+    pub(crate) fn reset(&mut self, new_id: String, now_ms: u64) {
+        let https = self.https;
+        *self = Session::fresh(new_id, now_ms, https);
+        self.destroyed = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn session() -> Session {
+        Session::fresh("id".into(), 0, false)
+    }
+
+    #[test]
+    fn set_get_delete_flush_track_changes() {
+        let mut s = session();
+        assert!(!s.is_modified());
+        s.set("a", json!({"x": [1, 2]})).unwrap();
+        assert_eq!(s.get("a"), Some(&json!({"x": [1, 2]})));
+        assert!(s.is_modified());
+        assert_eq!(s.delete("a"), Some(json!({"x": [1, 2]})));
+        assert_eq!(s.get("a"), None);
+        assert_eq!(s.changes.get("a"), Some(&Change::Delete));
+        s.set("b", 2).unwrap();
+        s.flush();
+        assert!(s.is_empty() && s.is_modified() && s.changes.is_empty());
+    }
+
+    #[test]
+    fn setting_same_value_is_not_a_change() {
+        let mut s = session();
+        s.data.insert("a".into(), json!(1));
+        s.set("a", 1).unwrap();
+        assert!(!s.is_modified());
+        assert_eq!(s.delete("zzz"), None);
+        assert!(!s.is_modified());
+    }
+
+    #[test]
+    fn merge_applies_only_own_changes() {
+        let mut s = session();
+        s.data.insert("mine".into(), json!(1));
+        s.data.insert("gone".into(), json!(0));
+        s.set("mine", 2).unwrap();
+        s.delete("gone");
+        let mut base = Map::new();
+        base.insert("theirs".into(), json!("t"));
+        base.insert("mine".into(), json!(1));
+        base.insert("gone".into(), json!(0));
+        let merged = s.merge_into(base);
+        assert_eq!(
+            serde_json::Value::Object(merged),
+            json!({"theirs": "t", "mine": 2})
+        );
+    }
+
+    #[test]
+    fn get_as_type_mismatch_is_bad_input() {
+        let mut s = session();
+        s.set("n", "text").unwrap();
+        assert_eq!(
+            s.get_as::<i64>("n").unwrap_err().kind(),
+            ErrorKind::BadInput
+        );
+        assert_eq!(s.get_as::<String>("n").unwrap().as_deref(), Some("text"));
+        assert_eq!(s.get_as::<i64>("missing").unwrap(), None);
+    }
+}
