@@ -463,6 +463,9 @@ impl ConfigBuilder {
     }
 }
 
+/// One `key = value` line of an app.conf: lower-cased key, value, line number.
+type Entry = (String, String, usize);
+
 /// A beego app.conf: `sessionon` plus the session keys, read into a [`Config`].
 ///
 /// Lines are `key = value`; `#` and `;` start comments; keys are case-insensitive; values may
@@ -491,8 +494,8 @@ impl AppConf {
     /// # Errors
     /// [`BadConfig`](crate::ErrorKind::BadConfig) naming the key (and line) whose value is wrong.
     pub fn parse(text: &str) -> Result<Self> {
-        let mut global: Vec<(String, String, usize)> = Vec::new();
-        let mut sections: Vec<(String, Vec<(String, String, usize)>)> = Vec::new();
+        let mut global: Vec<Entry> = Vec::new();
+        let mut sections: Vec<(String, Vec<Entry>)> = Vec::new();
         for (n, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') || line.starts_with(';') {

@@ -394,10 +394,8 @@ impl Manager {
             outcome,
         };
         match (outcome, send) {
-            (Outcome::Destroyed, _) => {
-                if c.enable_set_cookie {
-                    release.set_cookie = Some(removal_cookie(c, session.https));
-                }
+            (Outcome::Destroyed, _) if c.enable_set_cookie => {
+                release.set_cookie = Some(removal_cookie(c, session.https));
             }
             (_, Some(value)) => {
                 if c.enable_set_cookie {

@@ -1,0 +1,885 @@
+//! Behaviour of the manager over the public API, with a clock that moves on command.
+
+use futures_executor::block_on;
+use polysession_core::*;
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A memory store that counts calls and can fail or hide its capabilities.
+#[derive(Default)]
+struct Probe {
+    inner: MemoryStore,
+    reads: AtomicUsize,
+    writes: AtomicUsize,
+    touches: AtomicUsize,
+    down: AtomicBool,
+    no_cas: bool,
+    no_touch: bool,
+    refuse_writes: bool,
+}
+
+impl Probe {
+    fn check(&self) -> Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(Error::store("probe", "127.0.0.1:1 (connection refused)"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Store for Probe {
+    fn name(&self) -> &str {
+        "probe"
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            native_ttl: false,
+            compare_and_set: !self.no_cas,
+            touch: !self.no_touch,
+        }
+    }
+    async fn read(&self, id: &str) -> Result<Option<Record>> {
+        self.check()?;
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.read(id).await
+    }
+    async fn write(&self, id: &str, r: &Record, e: Expect) -> Result<bool> {
+        self.check()?;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        if self.refuse_writes {
+            return Ok(false);
+        }
+        let e = if self.no_cas { Expect::Any } else { e };
+        self.inner.write(id, r, e).await
+    }
+    async fn touch(&self, id: &str, at: u64) -> Result<bool> {
+        self.check()?;
+        self.touches.fetch_add(1, Ordering::SeqCst);
+        self.inner.touch(id, at).await
+    }
+    async fn destroy(&self, id: &str) -> Result<()> {
+        self.check()?;
+        self.inner.destroy(id).await
+    }
+    async fn regenerate(&self, old: &str, new: &str) -> Result<bool> {
+        self.check()?;
+        self.inner.regenerate(old, new).await
+    }
+    async fn count(&self, now: u64) -> Result<u64> {
+        self.check()?;
+        self.inner.count(now).await
+    }
+    async fn gc(&self, now: u64) -> Result<u64> {
+        self.check()?;
+        self.inner.gc(now).await
+    }
+}
+
+const T0: u64 = 1_700_000_000_000;
+
+struct Env {
+    manager: Manager,
+    store: Arc<Probe>,
+    clock: Arc<ManualClock>,
+}
+
+fn env_with(config: Config, probe: Probe) -> Env {
+    let store = Arc::new(probe);
+    let clock = Arc::new(ManualClock::new(T0));
+    let manager = Manager::builder(config)
+        .store(store.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    Env {
+        manager,
+        store,
+        clock,
+    }
+}
+
+fn env(config: Config) -> Env {
+    env_with(config, Probe::default())
+}
+
+/// The `name=value` part of a Set-Cookie, as a browser would send it back.
+fn jar(release: &Release) -> String {
+    release
+        .set_cookie
+        .as_deref()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn req(cookie: &str) -> RequestInfo<'_> {
+    RequestInfo {
+        cookies: vec![cookie],
+        ..Default::default()
+    }
+}
+
+impl Env {
+    /// Starts a session with `value` under `key` and returns the cookie.
+    fn create(&self, key: &str, value: serde_json::Value) -> String {
+        block_on(async {
+            let mut s = self.manager.start(&RequestInfo::default()).await.unwrap();
+            s.set(key, value).unwrap();
+            jar(&self.manager.release(s).await.unwrap())
+        })
+    }
+
+    fn open(&self, cookie: &str) -> Session {
+        block_on(self.manager.start(&req(cookie))).unwrap()
+    }
+}
+
+#[test]
+fn untouched_new_session_stores_nothing_and_sets_no_cookie() {
+    let e = env(Config::default());
+    block_on(async {
+        let s = e.manager.start(&RequestInfo::default()).await.unwrap();
+        assert!(s.is_new());
+        assert_eq!(s.source(), IdSource::New);
+        let r = e.manager.release(s).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Unchanged);
+        assert!(r.set_cookie.is_none() && !r.no_store && r.vary_cookie);
+        assert_eq!(e.manager.count().await.unwrap(), 0);
+    });
+}
+
+#[test]
+fn set_then_read_back_by_cookie() {
+    let e = env(Config::default());
+    let cookie = e.create("asta", json!(1));
+    let s = e.open(&cookie);
+    assert!(!s.is_new());
+    assert_eq!(s.source(), IdSource::Cookie);
+    assert_eq!(s.get("asta"), Some(&json!(1)));
+    assert_eq!(format!("beegosessionID={}", s.id()), cookie);
+    // Reading only: no write, no cookie.
+    let writes = e.store.writes.load(Ordering::SeqCst);
+    let r = block_on(e.manager.release(s)).unwrap();
+    assert_eq!(r.outcome, Outcome::Unchanged);
+    assert!(r.set_cookie.is_none());
+    assert_eq!(e.store.writes.load(Ordering::SeqCst), writes);
+}
+
+#[test]
+fn first_release_sets_one_cookie_with_attributes_and_no_store() {
+    let e = env(Config::builder().cookie_lifetime(120).build().unwrap());
+    block_on(async {
+        let mut s = e.manager.start(&RequestInfo::default()).await.unwrap();
+        s.set("k", "v").unwrap();
+        let r = e.manager.release(s).await.unwrap();
+        let c = r.set_cookie.unwrap();
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Max-Age=120"),
+            "{c}"
+        );
+        assert!(r.no_store);
+        assert_eq!(r.outcome, Outcome::Written);
+    });
+}
+
+#[test]
+fn idle_expiry_is_checked_on_read() {
+    let e = env(Config::builder().max_lifetime(60).build().unwrap());
+    let cookie = e.create("a", json!(1));
+    e.clock.advance_ms(59_000);
+    assert!(!e.open(&cookie).is_new());
+    e.clock.advance_ms(61_000); // idle since the last write, touch or not
+    let s = e.open(&cookie);
+    assert!(s.is_new() && s.get("a").is_none());
+    assert_ne!(
+        format!("beegosessionID={}", s.id()),
+        cookie,
+        "an expired id is never adopted"
+    );
+    assert_eq!(
+        block_on(e.manager.count()).unwrap(),
+        0,
+        "the expired record was removed on read"
+    );
+}
+
+#[test]
+fn touch_is_throttled_and_extends_idle_expiry_without_rewrite() {
+    let e = env(Config::builder()
+        .max_lifetime(100)
+        .touch_interval(10)
+        .build()
+        .unwrap());
+    let cookie = e.create("a", json!(1));
+    let writes = e.store.writes.load(Ordering::SeqCst);
+    e.clock.advance_ms(5_000);
+    let r = block_on(e.manager.release(e.open(&cookie))).unwrap();
+    assert_eq!(r.outcome, Outcome::Unchanged);
+    assert_eq!(e.store.touches.load(Ordering::SeqCst), 0);
+    e.clock.advance_ms(6_000);
+    let r = block_on(e.manager.release(e.open(&cookie))).unwrap();
+    assert_eq!(r.outcome, Outcome::Touched);
+    assert!(
+        r.set_cookie.is_none(),
+        "browser-session cookie needs no re-send"
+    );
+    assert_eq!(e.store.touches.load(Ordering::SeqCst), 1);
+    assert_eq!(e.store.writes.load(Ordering::SeqCst), writes);
+    // Active every 60 s for 5 minutes: never expires with a 100 s idle limit.
+    for _ in 0..5 {
+        e.clock.advance_ms(60_000);
+        let s = e.open(&cookie);
+        assert_eq!(s.get("a"), Some(&json!(1)));
+        let _ = block_on(e.manager.release(s)).unwrap();
+    }
+}
+
+#[test]
+fn touch_without_touch_capability_rewrites_and_sliding_cookie_is_resent() {
+    let probe = Probe {
+        no_touch: true,
+        ..Probe::default()
+    };
+    let e = env_with(
+        Config::builder()
+            .max_lifetime(100)
+            .touch_interval(10)
+            .cookie_lifetime(100)
+            .build()
+            .unwrap(),
+        probe,
+    );
+    let cookie = e.create("a", json!(1));
+    let writes = e.store.writes.load(Ordering::SeqCst);
+    e.clock.advance_ms(20_000);
+    let r = block_on(e.manager.release(e.open(&cookie))).unwrap();
+    assert_eq!(r.outcome, Outcome::Touched);
+    assert_eq!(e.store.writes.load(Ordering::SeqCst), writes + 1);
+    assert_eq!(jar(&r), cookie, "sliding cookie re-sent with the same id");
+}
+
+#[test]
+fn absolute_limit_ends_even_an_active_session() {
+    let e = env(Config::builder()
+        .max_lifetime(100)
+        .absolute_lifetime(150)
+        .touch_interval(10)
+        .build()
+        .unwrap());
+    let cookie = e.create("a", json!(1));
+    for _ in 0..2 {
+        e.clock.advance_ms(60_000);
+        let s = e.open(&cookie);
+        assert!(!s.is_new());
+        let _ = block_on(e.manager.release(s)).unwrap();
+    }
+    e.clock.advance_ms(31_000); // 151 s after creation
+    assert!(e.open(&cookie).is_new());
+}
+
+#[test]
+fn concurrent_releases_changing_different_keys_both_survive() {
+    for no_cas in [false, true] {
+        let e = env_with(
+            Config::default(),
+            Probe {
+                no_cas,
+                ..Probe::default()
+            },
+        );
+        let cookie = e.create("base", json!(0));
+        let mut a = e.open(&cookie);
+        let mut b = e.open(&cookie);
+        a.set("a", 1).unwrap();
+        b.set("b", 2).unwrap();
+        b.delete("base");
+        let _ = block_on(e.manager.release(a)).unwrap();
+        let _ = block_on(e.manager.release(b)).unwrap();
+        let s = e.open(&cookie);
+        assert_eq!(
+            serde_json::Value::Object(s.data().clone()),
+            json!({"a": 1, "b": 2}),
+            "no_cas={no_cas}"
+        );
+    }
+}
+
+#[test]
+fn many_interleaved_requests_keep_every_key() {
+    let e = env(Config::default());
+    let cookie = e.create("start", json!(true));
+    let sessions: Vec<Session> = (0..50)
+        .map(|i| {
+            let mut s = e.open(&cookie);
+            s.set(&format!("k{i}"), i).unwrap();
+            s
+        })
+        .collect();
+    for s in sessions {
+        assert_eq!(
+            block_on(e.manager.release(s)).unwrap().outcome,
+            Outcome::Written
+        );
+    }
+    assert_eq!(e.open(&cookie).data().len(), 51);
+}
+
+#[test]
+fn destroyed_session_is_not_brought_back_by_a_late_release() {
+    for no_cas in [false, true] {
+        let e = env_with(
+            Config::default(),
+            Probe {
+                no_cas,
+                ..Probe::default()
+            },
+        );
+        let cookie = e.create("user", json!("bob"));
+        let mut late = e.open(&cookie);
+        let mut logout = e.open(&cookie);
+        block_on(e.manager.destroy(&mut logout)).unwrap();
+        let r = block_on(e.manager.release(logout)).unwrap();
+        assert_eq!(r.outcome, Outcome::Destroyed);
+        let removal = r.set_cookie.unwrap();
+        assert!(removal.starts_with("beegosessionID=;") && removal.contains("Max-Age=0"));
+        late.set("cart", 3).unwrap();
+        let r = block_on(e.manager.release(late)).unwrap();
+        assert_eq!(r.outcome, Outcome::Gone, "no_cas={no_cas}");
+        assert!(r.set_cookie.is_none());
+        assert!(e.open(&cookie).is_new());
+        assert_eq!(block_on(e.manager.count()).unwrap(), 0);
+    }
+}
+
+#[test]
+fn set_after_destroy_starts_a_new_session() {
+    let e = env(Config::default());
+    let cookie = e.create("user", json!("bob"));
+    let mut s = e.open(&cookie);
+    let old = s.id().to_owned();
+    block_on(e.manager.destroy(&mut s)).unwrap();
+    assert!(s.is_empty() && s.id() != old);
+    s.set("fresh", true).unwrap();
+    let r = block_on(e.manager.release(s)).unwrap();
+    let next = jar(&r);
+    assert_ne!(next, cookie);
+    assert_eq!(e.open(&next).get("fresh"), Some(&json!(true)));
+    assert!(e.open(&cookie).is_new());
+}
+
+#[test]
+fn regenerate_keeps_data_changes_id_and_kills_the_old_one() {
+    let e = env(Config::default());
+    let cookie = e.create("cart", json!([1, 2]));
+    let mut s = e.open(&cookie);
+    block_on(e.manager.regenerate(&mut s)).unwrap();
+    s.set("user", "alice").unwrap();
+    let r = block_on(e.manager.release(s)).unwrap();
+    let next = jar(&r);
+    assert_ne!(next, cookie);
+    let s = e.open(&next);
+    assert_eq!(s.get("cart"), Some(&json!([1, 2])));
+    assert_eq!(s.get("user"), Some(&json!("alice")));
+    assert!(e.open(&cookie).is_new(), "old id unusable");
+    assert_eq!(block_on(e.manager.count()).unwrap(), 1);
+}
+
+#[test]
+fn regenerate_without_changes_still_resends_the_cookie() {
+    let e = env(Config::default());
+    let cookie = e.create("a", json!(1));
+    let mut s = e.open(&cookie);
+    block_on(e.manager.regenerate(&mut s)).unwrap();
+    let r = block_on(e.manager.release(s)).unwrap();
+    let next = jar(&r);
+    assert_ne!(next, cookie);
+    assert_eq!(e.open(&next).get("a"), Some(&json!(1)));
+}
+
+#[test]
+fn regenerate_of_a_vanished_session_keeps_this_requests_data() {
+    let e = env(Config::default());
+    let cookie = e.create("a", json!(1));
+    let mut s = e.open(&cookie);
+    let mut other = e.open(&cookie);
+    block_on(e.manager.destroy(&mut other)).unwrap();
+    block_on(e.manager.regenerate(&mut s)).unwrap();
+    let r = block_on(e.manager.release(s)).unwrap();
+    assert_eq!(e.open(&jar(&r)).get("a"), Some(&json!(1)));
+}
+
+#[test]
+fn unknown_or_invalid_ids_are_never_adopted_and_invalid_ones_never_reach_the_store() {
+    let e = env(Config::default());
+    let unknown = "0123456789abcdef0123456789abcdef";
+    let s = e.open(&format!("beegosessionID={unknown}"));
+    assert!(s.is_new());
+    assert_ne!(s.id(), unknown);
+    let reads = e.store.reads.load(Ordering::SeqCst);
+    let long = format!("beegosessionID={}", "a".repeat(10_000));
+    for bad in [
+        "beegosessionID=../../etc/passwd",
+        "beegosessionID=a",
+        "beegosessionID=",
+        "beegosessionID=0123456789ABCDEF0123456789ABCDEF",
+        "beegosessionID=%30%31",
+        long.as_str(),
+        "beegosessionID",
+        ";;;=;",
+    ] {
+        let s = e.open(bad);
+        assert!(s.is_new(), "{bad}");
+        assert!(e.manager.is_valid_id(s.id()));
+    }
+    assert_eq!(
+        e.store.reads.load(Ordering::SeqCst),
+        reads,
+        "invalid ids never reach the store"
+    );
+}
+
+#[test]
+fn duplicate_cookie_names_pick_the_one_that_exists() {
+    let e = env(Config::default());
+    let cookie = e.create("a", json!(1));
+    let header = format!(
+        "beegosessionID=garbage; {cookie}; beegosessionID=0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(e.open(&header).get("a"), Some(&json!(1)));
+}
+
+#[test]
+fn corrupt_stored_bytes_give_a_fresh_session() {
+    let e = env(Config::default());
+    let cookie = e.create("a", json!(1));
+    let id = cookie.split('=').nth(1).unwrap().to_owned();
+    for junk in [&b"\xff\x00garbage"[..], b"{\"v\":9}", b"[]", b""] {
+        let rec = Record {
+            data: junk.to_vec(),
+            expires_at_ms: T0 + 10_000_000,
+            version: 1,
+        };
+        block_on(e.store.inner.write(&id, &rec, Expect::Any)).unwrap();
+        let s = e.open(&cookie);
+        assert!(s.is_new());
+        assert_ne!(s.id(), id);
+    }
+}
+
+#[test]
+fn store_outage_is_an_error_never_a_fresh_session() {
+    let e = env(Config::default());
+    let cookie = e.create("a", json!(1));
+    e.store.down.store(true, Ordering::SeqCst);
+    let err = block_on(e.manager.start(&req(&cookie))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::StoreUnavailable);
+    assert!(err.to_string().contains("probe"));
+    // Without a cookie no store call is made, so a start still works.
+    assert!(block_on(e.manager.start(&RequestInfo::default())).is_ok());
+    e.store.down.store(false, Ordering::SeqCst);
+    let mut s = e.open(&cookie);
+    s.set("b", 2).unwrap();
+    e.store.down.store(true, Ordering::SeqCst);
+    assert_eq!(
+        block_on(e.manager.release(s)).unwrap_err().code(),
+        "STORE_UNAVAILABLE"
+    );
+}
+
+#[test]
+fn endless_conflicts_are_reported() {
+    let e = env_with(
+        Config::default(),
+        Probe {
+            refuse_writes: true,
+            ..Probe::default()
+        },
+    );
+    let mut s = block_on(e.manager.start(&RequestInfo::default())).unwrap();
+    s.set("a", 1).unwrap();
+    let err = block_on(e.manager.release(s)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(e.store.writes.load(Ordering::SeqCst), MAX_WRITE_ATTEMPTS);
+}
+
+#[test]
+fn header_transport_only_when_enabled() {
+    let header_cfg = Config::builder()
+        .sid_in_header(true)
+        .header_name("X-Session")
+        .build()
+        .unwrap();
+    let e = env(header_cfg);
+    let r = block_on(async {
+        let mut s = e.manager.start(&RequestInfo::default()).await.unwrap();
+        s.set("a", 1).unwrap();
+        e.manager.release(s).await.unwrap()
+    });
+    let (name, id) = r.sid_header.clone().unwrap();
+    assert_eq!(name, "X-Session");
+    assert!(r.no_store);
+    let by_header = RequestInfo {
+        sid_header: Some(&id),
+        ..Default::default()
+    };
+    let s = block_on(e.manager.start(&by_header)).unwrap();
+    assert_eq!(
+        (s.get("a"), s.source()),
+        (Some(&json!(1)), IdSource::Header)
+    );
+
+    let off = env(Config::default());
+    let cookie = off.create("a", json!(1));
+    let id = cookie.split('=').nth(1).unwrap();
+    let by_header = RequestInfo {
+        sid_header: Some(id),
+        ..Default::default()
+    };
+    assert!(block_on(off.manager.start(&by_header)).unwrap().is_new());
+    let q = format!("beegosessionID={id}");
+    let by_query = RequestInfo {
+        query: Some(&q),
+        ..Default::default()
+    };
+    assert!(block_on(off.manager.start(&by_query)).unwrap().is_new());
+}
+
+#[test]
+fn query_and_form_transport_when_enabled() {
+    let e = env(Config::builder().sid_in_url_query(true).build().unwrap());
+    let cookie = e.create("a", json!(1));
+    let q = format!("x=1&{cookie}");
+    let s = block_on(e.manager.start(&RequestInfo {
+        query: Some(&q),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert_eq!((s.get("a"), s.source()), (Some(&json!(1)), IdSource::Query));
+    let s = block_on(e.manager.start(&RequestInfo {
+        form: Some(&cookie),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert_eq!(s.get("a"), Some(&json!(1)));
+    // A present but unknown cookie does not fall back to the query.
+    let s = block_on(e.manager.start(&RequestInfo {
+        cookies: vec!["beegosessionID=nope"],
+        query: Some(&q),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert!(s.is_new());
+}
+
+#[test]
+fn secure_only_over_https_or_trusted_proxy() {
+    let e = env(Config::builder().secure(true).build().unwrap());
+    let issue = |req: RequestInfo<'_>| {
+        block_on(async {
+            let mut s = e.manager.start(&req).await.unwrap();
+            s.set("a", 1).unwrap();
+            e.manager.release(s).await.unwrap().set_cookie.unwrap()
+        })
+    };
+    assert!(!issue(RequestInfo::default()).contains("Secure"));
+    assert!(issue(RequestInfo {
+        https: true,
+        ..Default::default()
+    })
+    .contains("Secure"));
+    assert!(!issue(RequestInfo {
+        forwarded_proto: Some("https"),
+        ..Default::default()
+    })
+    .contains("Secure"));
+    let trusting = env(Config::builder()
+        .secure(true)
+        .trust_forwarded_proto(true)
+        .build()
+        .unwrap());
+    let c = block_on(async {
+        let mut s = trusting
+            .manager
+            .start(&RequestInfo {
+                forwarded_proto: Some("https"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        s.set("a", 1).unwrap();
+        trusting
+            .manager
+            .release(s)
+            .await
+            .unwrap()
+            .set_cookie
+            .unwrap()
+    });
+    assert!(c.contains("Secure"));
+}
+
+#[test]
+fn secure_survives_regenerate() {
+    let e = env(Config::builder()
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .build()
+        .unwrap());
+    let https = |c: &'static str| RequestInfo {
+        cookies: vec![c],
+        https: true,
+        ..Default::default()
+    };
+    let cookie: &'static str = Box::leak(
+        block_on(async {
+            let mut s = e.manager.start(&https("")).await.unwrap();
+            s.set("a", 1).unwrap();
+            jar(&e.manager.release(s).await.unwrap())
+        })
+        .into_boxed_str(),
+    );
+    let mut s = block_on(e.manager.start(&https(cookie))).unwrap();
+    block_on(e.manager.regenerate(&mut s)).unwrap();
+    let c = block_on(e.manager.release(s)).unwrap().set_cookie.unwrap();
+    assert!(c.contains("Secure") && c.contains("SameSite=Strict"), "{c}");
+}
+
+#[test]
+fn enable_set_cookie_false_sends_no_cookie() {
+    let e = env(Config::builder().enable_set_cookie(false).build().unwrap());
+    let r = block_on(async {
+        let mut s = e.manager.start(&RequestInfo::default()).await.unwrap();
+        s.set("a", 1).unwrap();
+        e.manager.release(s).await.unwrap()
+    });
+    assert_eq!(r.outcome, Outcome::Written);
+    assert!(r.set_cookie.is_none());
+}
+
+#[test]
+fn sha1_ids_and_prefix_through_the_manager() {
+    let cfg = Config::from_beego_json(
+        r#"{"sessionIDHashFunc":"sha1","sessionIDHashKey":"k","sessionIDPrefix":"app_"}"#,
+    )
+    .unwrap();
+    let e = env(cfg);
+    let cookie = e.create("a", json!(1));
+    let id = cookie.split('=').nth(1).unwrap();
+    assert!(id.starts_with("app_") && id.len() == 44);
+    assert_eq!(e.open(&cookie).get("a"), Some(&json!(1)));
+}
+
+#[test]
+fn gc_removes_expired_and_gc_loop_runs_on_its_interval() {
+    let e = env(Config::builder()
+        .max_lifetime(10)
+        .gc_lifetime(5)
+        .build()
+        .unwrap());
+    e.create("a", json!(1));
+    e.create("b", json!(2));
+    assert_eq!(block_on(e.manager.count()).unwrap(), 2);
+    e.clock.advance_ms(11_000);
+    assert_eq!(block_on(e.manager.count()).unwrap(), 0);
+    assert_eq!(block_on(e.manager.gc()).unwrap(), 2);
+    assert_eq!(e.manager.gc_interval(), std::time::Duration::from_secs(5));
+
+    // gc_loop: three passes with a fake timer that ends the loop by failing.
+    e.create("c", json!(3));
+    e.clock.advance_ms(11_000);
+    let sleeps = AtomicUsize::new(0);
+    let errors = AtomicUsize::new(0);
+    let store = e.store.clone();
+    block_on(futures_executor_select(
+        e.manager.gc_loop(
+            |d| {
+                assert_eq!(d.as_secs(), 5);
+                if sleeps.fetch_add(1, Ordering::SeqCst) == 1 {
+                    store.down.store(true, Ordering::SeqCst);
+                }
+                YieldOnce(false)
+            },
+            |_| {
+                errors.fetch_add(1, Ordering::SeqCst);
+            },
+        ),
+        || errors.load(Ordering::SeqCst) >= 1,
+    ));
+    store.down.store(false, Ordering::SeqCst);
+    assert_eq!(block_on(e.manager.count()).unwrap(), 0);
+    assert!(sleeps.load(Ordering::SeqCst) >= 2);
+}
+
+/// A timer stand-in that returns to the poller once, so the loop can be stopped.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+/// Polls `fut` until `done()` says stop (the loop never ends by itself).
+async fn futures_executor_select(
+    fut: impl std::future::Future<Output = ()>,
+    done: impl Fn() -> bool,
+) {
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..1000 {
+        if let Poll::Ready(()) = fut.as_mut().poll(&mut cx) {
+            return;
+        }
+        if done() {
+            return;
+        }
+    }
+    panic!("gc_loop made no progress");
+}
+
+mod sealed {
+    use super::*;
+
+    const K1: &str = "first secret, long enough for a key!!";
+    const K2: &str = "second secret, long enough for a key!";
+
+    fn cookie_env(keys: &[&str]) -> (Manager, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new(T0));
+        let cfg = Config::builder()
+            .provider("cookie", serde_json::json!({ "keys": keys }).to_string())
+            .max_lifetime(100)
+            .touch_interval(10)
+            .build()
+            .unwrap();
+        (
+            Manager::builder(cfg).clock(clock.clone()).build().unwrap(),
+            clock,
+        )
+    }
+
+    fn write(
+        m: &Manager,
+        cookie: Option<&str>,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Result<Release> {
+        block_on(async {
+            let r = match cookie {
+                Some(c) => req(c),
+                None => RequestInfo::default(),
+            };
+            let mut s = m.start(&r).await?;
+            s.set(key, value)?;
+            m.release(s).await
+        })
+    }
+
+    #[test]
+    fn round_trip_and_tamper() {
+        let (m, _) = cookie_env(&[K1]);
+        let cookie = jar(&write(&m, None, "a", json!(1)).unwrap());
+        let s = block_on(m.start(&req(&cookie))).unwrap();
+        assert_eq!(s.get("a"), Some(&json!(1)));
+        let mut bytes = cookie.into_bytes();
+        let i = bytes.len() - 5;
+        bytes[i] = if bytes[i] == b'x' { b'y' } else { b'x' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        let s = block_on(m.start(&req(&tampered))).unwrap();
+        assert!(s.is_new() && s.is_empty());
+    }
+
+    #[test]
+    fn key_rotation_old_cookies_still_open() {
+        let (old, _) = cookie_env(&[K1]);
+        let cookie = jar(&write(&old, None, "a", json!("x")).unwrap());
+        let (rotated, _) = cookie_env(&[K2, K1]);
+        assert_eq!(
+            block_on(rotated.start(&req(&cookie))).unwrap().get("a"),
+            Some(&json!("x"))
+        );
+        let resealed = jar(&write(&rotated, Some(&cookie), "b", json!(2)).unwrap());
+        let (only_new, _) = cookie_env(&[K2]);
+        assert_eq!(
+            block_on(only_new.start(&req(&resealed))).unwrap().get("b"),
+            Some(&json!(2))
+        );
+        assert!(block_on(only_new.start(&req(&cookie))).unwrap().is_new());
+    }
+
+    #[test]
+    fn above_4096_bytes_is_a_clear_error() {
+        let (m, _) = cookie_env(&[K1]);
+        let err = write(&m, None, "big", json!("x".repeat(5000))).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooLarge);
+        assert!(err.to_string().contains("4096"), "{err}");
+        assert!(write(&m, None, "ok", json!("x".repeat(2000))).is_ok());
+    }
+
+    #[test]
+    fn expiry_lives_inside_the_seal() {
+        let (m, clock) = cookie_env(&[K1]);
+        let cookie = jar(&write(&m, None, "a", json!(1)).unwrap());
+        clock.advance_ms(50_000);
+        let r = block_on(async { m.release(m.start(&req(&cookie)).await.unwrap()).await }).unwrap();
+        assert_eq!(r.outcome, Outcome::Touched);
+        let touched = jar(&r);
+        clock.advance_ms(70_000);
+        assert!(
+            block_on(m.start(&req(&cookie))).unwrap().is_new(),
+            "old seal expired"
+        );
+        assert!(
+            !block_on(m.start(&req(&touched))).unwrap().is_new(),
+            "touched seal alive"
+        );
+    }
+
+    #[test]
+    fn destroy_regenerate_count() {
+        let (m, _) = cookie_env(&[K1]);
+        let cookie = jar(&write(&m, None, "a", json!(1)).unwrap());
+        let mut s = block_on(m.start(&req(&cookie))).unwrap();
+        let old = s.id().to_owned();
+        block_on(m.regenerate(&mut s)).unwrap();
+        assert_ne!(s.id(), old);
+        let next = jar(&block_on(m.release(s)).unwrap());
+        let mut s = block_on(m.start(&req(&next))).unwrap();
+        assert_eq!(s.get("a"), Some(&json!(1)));
+        block_on(m.destroy(&mut s)).unwrap();
+        let r = block_on(m.release(s)).unwrap();
+        assert_eq!(r.outcome, Outcome::Destroyed);
+        assert!(r.set_cookie.unwrap().contains("Max-Age=0"));
+        assert_eq!(
+            block_on(m.count()).unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
+        assert_eq!(block_on(m.gc()).unwrap(), 0);
+    }
+
+    #[test]
+    fn missing_or_short_keys_are_config_errors() {
+        for cfg in ["", "{}", r#"{"keys":["short"]}"#] {
+            let c = Config::builder().provider("cookie", cfg).build().unwrap();
+            let err = Manager::new(c).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadConfig);
+            assert!(err.to_string().contains("providerConfig"));
+        }
+    }
+}
