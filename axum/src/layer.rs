@@ -1,0 +1,216 @@
+//! The tower layer: starts nothing, releases whatever the handlers started.
+
+use crate::error::default_response;
+use crate::extract::{OwnedRequest, Slot, State};
+use axum::body::Body;
+use axum::response::Response;
+use http::header::{self, HeaderValue};
+use http::{HeaderMap, Request};
+use polysession_core::{Error, Manager};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::sync::Mutex;
+use tower_layer::Layer;
+use tower_service::Service;
+
+/// Urlencoded bodies up to this size are read for the session id when
+/// `EnableSidInURLQuery` is on.
+pub const MAX_FORM_BYTES: u64 = 64 * 1024;
+
+type ErrorHandler = Arc<dyn Fn(&Error) -> Response + Send + Sync>;
+
+/// Adds sessions to every request below it (beego's `SessionOn`).
+///
+/// ```
+/// use polysession_axum::SessionLayer;
+/// use polysession_core::{Config, Manager};
+/// let layer = SessionLayer::new(Manager::new(Config::default()).unwrap())
+///     .https(false)
+///     .on_error(|e| (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.code()).into_response());
+/// # use axum::response::IntoResponse;
+/// ```
+#[derive(Clone)]
+pub struct SessionLayer {
+    manager: Manager,
+    https: bool,
+    on_error: ErrorHandler,
+}
+
+impl SessionLayer {
+    /// A layer over `manager`.
+    pub fn new(manager: Manager) -> Self {
+        SessionLayer {
+            manager,
+            https: false,
+            on_error: Arc::new(default_response),
+        }
+    }
+
+    /// Declares that this server itself terminates TLS, so `Secure` cookies are sent.
+    /// (Behind a proxy, set `trustForwardedProto` in the config instead.)
+    pub fn https(mut self, on: bool) -> Self {
+        self.https = on;
+        self
+    }
+
+    /// Replaces the response given when releasing the session fails (503 by default for a
+    /// store outage).
+    pub fn on_error(mut self, f: impl Fn(&Error) -> Response + Send + Sync + 'static) -> Self {
+        self.on_error = Arc::new(f);
+        self
+    }
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service made by [`SessionLayer`].
+#[derive(Clone)]
+pub struct SessionService<S> {
+    inner: S,
+    layer: SessionLayer,
+}
+
+fn header_strings(headers: &HeaderMap, name: impl header::AsHeaderName) -> Vec<String> {
+    headers
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect()
+}
+
+fn first_header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    let small = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > 0 && n <= MAX_FORM_BYTES);
+    small
+        && headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+impl<S> Service<Request<Body>> for SessionService<S>
+where
+    S: Service<Request<Body>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        // Take the ready service, leave a fresh clone (tower's clone-and-swap rule).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let layer = self.layer.clone();
+        Box::pin(async move {
+            let config = layer.manager.config();
+            let headers = req.headers();
+            let mut owned = OwnedRequest {
+                cookies: header_strings(headers, header::COOKIE),
+                query: req.uri().query().map(str::to_owned),
+                form: None,
+                sid_header: if config.sid_in_header {
+                    first_header(headers, &config.header_name)
+                } else {
+                    None
+                },
+                https: layer.https || req.uri().scheme_str() == Some("https"),
+                forwarded_proto: first_header(headers, "x-forwarded-proto"),
+            };
+            let mut req = req;
+            if config.sid_in_url_query && owned.cookies.is_empty() && is_form(req.headers()) {
+                let (parts, body) = req.into_parts();
+                let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES as usize)
+                    .await
+                    .unwrap_or_default();
+                owned.form = Some(String::from_utf8_lossy(&bytes).into_owned());
+                req = Request::from_parts(parts, Body::from(bytes));
+            }
+            let slot = Arc::new(Slot {
+                manager: layer.manager.clone(),
+                request: owned,
+                state: Mutex::new(State::NotStarted),
+            });
+            req.extensions_mut().insert(slot.clone());
+            let mut response = inner.call(req).await?;
+            let state = std::mem::replace(&mut *slot.state.lock().await, State::Released);
+            let State::Started(session) = state else {
+                return Ok(response);
+            };
+            match slot.manager.release(session).await {
+                Ok(release) => {
+                    let h = response.headers_mut();
+                    if let Some(cookie) = release
+                        .set_cookie
+                        .and_then(|c| HeaderValue::try_from(c).ok())
+                    {
+                        h.append(header::SET_COOKIE, cookie);
+                    }
+                    if let Some((name, id)) = release.sid_header {
+                        if let (Ok(name), Ok(id)) = (
+                            header::HeaderName::try_from(name),
+                            HeaderValue::try_from(id),
+                        ) {
+                            h.insert(name, id);
+                        }
+                    }
+                    if release.no_store {
+                        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                    }
+                    if release.vary_cookie && !varies_on_cookie(h) {
+                        h.append(header::VARY, HeaderValue::from_static("Cookie"));
+                    }
+                    Ok(response)
+                }
+                Err(e) => Ok((layer.on_error)(&e)),
+            }
+        })
+    }
+}
+
+fn varies_on_cookie(h: &HeaderMap) -> bool {
+    h.get_all(header::VARY).iter().any(|v| {
+        v.to_str()
+            .map(|s| {
+                s.split(',')
+                    .any(|p| p.trim().eq_ignore_ascii_case("cookie") || p.trim() == "*")
+            })
+            .unwrap_or(false)
+    })
+}
+
+/// Runs GC every `gclifetime` seconds on the tokio runtime, for stores without native TTL.
+/// Failed passes are reported on stderr and retried at the next interval.
+pub fn spawn_gc(manager: Manager) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        manager
+            .gc_loop(tokio::time::sleep, |e| {
+                eprintln!("polysession: GC pass failed: {e}")
+            })
+            .await
+    })
+}
