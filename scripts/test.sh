@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every test suite of every language.
+# Usage: bash scripts/test.sh        (CI runs exactly this through .ci/run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+# Reuse builds across clones on one machine; works from nothing on a new one.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/polysession/target}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+export CARGO_INCREMENTAL=0
+
+step() { printf '\n==> %s\n' "$*"; }
+
+ensure_rust() {
+  step "Rust toolchain"
+  if ! command -v cargo >/dev/null 2>&1; then
+    if [ -x "$HOME/.cargo/bin/cargo" ]; then
+      export PATH="$HOME/.cargo/bin:$PATH"
+    else
+      echo "cargo not found: install Rust with rustup first" >&2
+      exit 1
+    fi
+  fi
+  if command -v rustup >/dev/null 2>&1; then
+    rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+    rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+    rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
+  fi
+  cargo --version
+}
+
+rust_checks() {
+  step "cargo fmt --check"
+  cargo fmt --all -- --check
+  step "cargo clippy (all targets, warnings are errors)"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+  step "core builds for wasm32-unknown-unknown"
+  cargo build -p polysession-core --target wasm32-unknown-unknown --locked
+  step "rustdoc (broken links are errors)"
+  RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+}
+
+rust_tests() {
+  step "cargo test (unit, integration over real HTTP, doc tests)"
+  cargo test --workspace --locked
+}
+
+ensure_rust
+rust_checks
+rust_tests
+step "all suites passed"
