@@ -41,12 +41,23 @@ rust_checks() {
   RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 }
 
+LOG_DIR=$(mktemp -d)
+trap 'rm -rf "$LOG_DIR"' EXIT
+
 rust_tests() {
   step "cargo test (unit, integration over real HTTP, doc tests)"
-  cargo test --workspace --locked
+  cargo test --workspace --locked 2>&1 | tee "$LOG_DIR/cargo-test.log"
+}
+
+# One closing line over every suite: "N passed, N failed".
+summary() {
+  cat "$LOG_DIR"/*.log | awk '
+    /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+    END { printf "tests: %d passed, %d failed\n", p, f }'
 }
 
 ensure_rust
 rust_checks
 rust_tests
 step "all suites passed"
+summary
