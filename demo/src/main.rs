@@ -20,7 +20,7 @@ Usage: polysession-demo [OPTIONS]
 Options:
   --host HOST              address to bind (default 127.0.0.1)
   --port PORT              port to bind, 0 for any (default 8080)
-  --provider NAME          session provider (default memory; built in: memory, cookie)
+  --provider NAME          session provider (memory, cookie, file, ...; default memory)
   --provider-config TEXT   provider config string (cookie: {\"keys\":[\"<32+ byte secret>\"]})
   --config FILE            a beego app.conf (sessionon, sessionprovider, sessionname, ...)
   --session-config JSON    beego ManagerConfig JSON, applied over the rest
@@ -233,6 +233,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    polysession_providers::register_all();
     let manager = match build_config(&args).and_then(|c| Manager::new(c).map_err(|e| e.to_string()))
     {
         Ok(m) => m,

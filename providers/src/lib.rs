@@ -1,0 +1,47 @@
+//! Native polysession providers, one cargo feature each, registered under beego's names:
+//! `file` (feature `file`).
+//!
+//! Call [`register_all`] once at startup, then name the provider in the config:
+//!
+//! ```
+//! use polysession_core::{Config, Manager};
+//! polysession_providers::register_all();
+//! let dir = std::env::temp_dir().join("polysession-doc-lib");
+//! let config = Config::builder().provider("file", dir.to_str().unwrap()).build().unwrap();
+//! let manager = Manager::new(config).unwrap();
+//! assert_eq!(manager.store().unwrap().name(), "file");
+//! ```
+#![warn(missing_docs)]
+
+#[cfg(feature = "file")]
+mod file;
+
+#[cfg(feature = "file")]
+pub use file::FileStore;
+
+use std::sync::Once;
+
+/// Registers every provider compiled in, under beego's names. Safe to call more than once.
+pub fn register_all() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        #[cfg(feature = "file")]
+        register("file", |c| {
+            Ok(std::sync::Arc::new(FileStore::from_config(c)?))
+        });
+    });
+}
+
+#[allow(dead_code)]
+fn register(
+    name: &str,
+    factory: impl Fn(
+            &polysession_core::Config,
+        ) -> polysession_core::Result<std::sync::Arc<dyn polysession_core::Store>>
+        + Send
+        + Sync
+        + 'static,
+) {
+    // Only fails for reserved or empty names, which these are not.
+    let _ = polysession_core::register(name, factory);
+}
