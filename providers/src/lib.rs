@@ -1,5 +1,5 @@
 //! Native polysession providers, one cargo feature each, registered under beego's names:
-//! `file` (feature `file`).
+//! `file` (feature `file`); `redis`, `redis_cluster`, `redis_sentinel` (feature `redis`).
 //!
 //! Call [`register_all`] once at startup, then name the provider in the config:
 //!
@@ -16,19 +16,35 @@
 #[cfg(feature = "file")]
 mod file;
 
+#[cfg(feature = "redis")]
+mod redis;
+
 #[cfg(feature = "file")]
 pub use file::FileStore;
+#[cfg(feature = "redis")]
+pub use redis::{Mode, RedisConfig, RedisStore};
 
-use std::sync::Once;
+#[allow(unused_imports)]
+use std::sync::{Arc, Once};
 
 /// Registers every provider compiled in, under beego's names. Safe to call more than once.
 pub fn register_all() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         #[cfg(feature = "file")]
-        register("file", |c| {
-            Ok(std::sync::Arc::new(FileStore::from_config(c)?))
-        });
+        register("file", |c| Ok(Arc::new(FileStore::from_config(c)?)));
+        #[cfg(feature = "redis")]
+        {
+            register("redis", |c| {
+                Ok(Arc::new(RedisStore::from_config(Mode::Standalone, c)?))
+            });
+            register("redis_cluster", |c| {
+                Ok(Arc::new(RedisStore::from_config(Mode::Cluster, c)?))
+            });
+            register("redis_sentinel", |c| {
+                Ok(Arc::new(RedisStore::from_config(Mode::Sentinel, c)?))
+            });
+        }
     });
 }
 

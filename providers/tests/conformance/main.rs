@@ -292,3 +292,13 @@ async fn file() {
     conformance(Target::new("file", "file", dir.to_str().unwrap())).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis() {
+    let addr = services::addr("POLYSESSION_REDIS", "127.0.0.1:6379");
+    if services::reachable("Redis", &addr) {
+        let cfg = serde_json::json!({ "save_path": addr, "prefix": format!("{}:", services::unique("redis")) });
+        conformance(Target::new("redis", "redis", cfg.to_string())).await;
+    }
+}

@@ -1,0 +1,749 @@
+//! The `redis`, `redis_cluster` and `redis_sentinel` providers.
+//!
+//! One Redis hash per session under `prefix + id`: `v` (version), `e` (expiry, Unix ms) and
+//! `d` (the payload), expiring natively with `PEXPIREAT`. Writes, touches and (outside a
+//! cluster) regenerate run as Lua scripts, so compare-and-set and the id move are atomic.
+
+use polysession_core::{async_trait, Capabilities, Config, Error, Expect, Record, Result, Store};
+use redis::aio::{
+    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
+};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
+use redis::{AsyncConnectionConfig, Cmd, RedisError, Script, Value};
+use std::future::Future;
+use std::sync::LazyLock;
+use std::time::Duration;
+use tokio::sync::{Mutex, OnceCell, RwLock};
+
+/// Default timeout of every Redis call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+static WRITE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local cur = redis.call('HGET', KEYS[1], 'v')
+if ARGV[1] == '-' then
+  if cur then return 0 end
+elseif ARGV[1] ~= '*' then
+  if cur ~= ARGV[1] then return 0 end
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'e', ARGV[3], 'd', ARGV[4])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return 1
+"#,
+    )
+});
+
+static TOUCH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'e', ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return 1
+"#,
+    )
+});
+
+static MOVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RENAME', KEYS[1], KEYS[2])
+return 1
+"#,
+    )
+});
+
+/// Which Redis deployment a [`RedisStore`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One server (`redis`).
+    Standalone,
+    /// A Redis Cluster (`redis_cluster`).
+    Cluster,
+    /// A master found through Sentinel (`redis_sentinel`).
+    Sentinel,
+}
+
+impl Mode {
+    fn provider(self) -> &'static str {
+        match self {
+            Mode::Standalone => "redis",
+            Mode::Cluster => "redis_cluster",
+            Mode::Sentinel => "redis_sentinel",
+        }
+    }
+}
+
+/// A parsed Redis provider config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// Deployment kind.
+    pub mode: Mode,
+    /// `host:port` addresses (servers, cluster seeds or sentinels).
+    pub addrs: Vec<String>,
+    /// Password, if any.
+    pub password: Option<String>,
+    /// Database number (standalone and sentinel).
+    pub db: i64,
+    /// Sentinel master name.
+    pub master: String,
+    /// Key prefix of every session.
+    pub prefix: String,
+    /// Timeout of every call (connect and response).
+    pub timeout: Duration,
+}
+
+impl RedisConfig {
+    /// Parses beego's comma form or JSON.
+    ///
+    /// - `redis`: `addr,poolsize,password,dbnum[,idleTimeout,idleCheckFreq,maxRetries]`
+    /// - `redis_cluster`: `addr1;addr2,poolsize,password`
+    /// - `redis_sentinel`: `sentinel1;sentinel2,poolsize,password,dbnum,mastername`
+    /// - JSON: `{"save_path": "addr1;addr2", "password": "...", "db_num": 0,
+    ///   "master_name": "mymaster", "prefix": "session:", "timeout_ms": 2000}`
+    ///
+    /// `poolsize` is accepted and ignored: one multiplexed connection serves all requests.
+    ///
+    /// ```
+    /// use polysession_providers::{Mode, RedisConfig};
+    /// let c = RedisConfig::parse(Mode::Standalone, "127.0.0.1:6379,100,secret,2").unwrap();
+    /// assert_eq!((c.addrs[0].as_str(), c.password.as_deref(), c.db), ("127.0.0.1:6379", Some("secret"), 2));
+    /// let s = RedisConfig::parse(Mode::Sentinel, "127.0.0.1:26379;127.0.0.1:26380,10,,0,main").unwrap();
+    /// assert_eq!((s.addrs.len(), s.master.as_str()), (2, "main"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`BadConfig`](ErrorKind::BadConfig) naming `providerConfig`.
+    pub fn parse(mode: Mode, text: &str) -> Result<Self> {
+        let bad = |what: &str| {
+            Error::bad_config("providerConfig", format!("{}: {what}", mode.provider()))
+        };
+        let mut c = RedisConfig {
+            mode,
+            addrs: Vec::new(),
+            password: None,
+            db: 0,
+            master: "mymaster".into(),
+            prefix: String::new(),
+            timeout: DEFAULT_TIMEOUT,
+        };
+        let text = text.trim();
+        let addrs;
+        if text.starts_with('{') {
+            let v: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| bad(&format!("invalid JSON: {e}")))?;
+            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+            let n = |k: &str| {
+                v.get(k).and_then(|x| {
+                    x.as_i64()
+                        .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+                })
+            };
+            addrs = s("save_path")
+                .or_else(|| s("addr"))
+                .or_else(|| s("addrs"))
+                .unwrap_or_default();
+            c.password = s("password").filter(|p| !p.is_empty());
+            c.db = n("db_num")
+                .or_else(|| n("dbnum"))
+                .or_else(|| n("db"))
+                .unwrap_or(0);
+            if let Some(m) = s("master_name")
+                .or_else(|| s("mastername"))
+                .filter(|m| !m.is_empty())
+            {
+                c.master = m;
+            }
+            c.prefix = s("prefix").or_else(|| s("key_prefix")).unwrap_or_default();
+            if let Some(ms) = n("timeout_ms") {
+                c.timeout = Duration::from_millis(
+                    u64::try_from(ms).map_err(|_| bad("timeout_ms must be >= 0"))?,
+                );
+            }
+        } else {
+            let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+            addrs = parts.first().copied().unwrap_or_default().to_owned();
+            if let Some(p) = parts.get(1).filter(|p| !p.is_empty()) {
+                p.parse::<u32>()
+                    .map_err(|_| bad(&format!("poolsize `{p}` is not a number")))?;
+            }
+            c.password = parts
+                .get(2)
+                .filter(|p| !p.is_empty())
+                .map(|p| p.to_string());
+            if mode != Mode::Cluster {
+                if let Some(d) = parts.get(3).filter(|p| !p.is_empty()) {
+                    c.db = d
+                        .parse()
+                        .map_err(|_| bad(&format!("dbnum `{d}` is not a number")))?;
+                }
+            }
+            if mode == Mode::Sentinel {
+                if let Some(m) = parts.get(4).filter(|p| !p.is_empty()) {
+                    c.master = m.to_string();
+                }
+            }
+        }
+        c.addrs = addrs
+            .split(';')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.trim_start_matches("redis://")
+                    .trim_end_matches('/')
+                    .to_owned()
+            })
+            .collect();
+        if c.addrs.is_empty() {
+            return Err(bad("needs an address, e.g. 127.0.0.1:6379"));
+        }
+        if c.db < 0 {
+            return Err(bad("dbnum must be >= 0"));
+        }
+        if c.timeout.is_zero() {
+            return Err(bad("timeout_ms must be > 0"));
+        }
+        Ok(c)
+    }
+
+    fn url(&self, addr: &str, with_db: bool) -> String {
+        let auth = match &self.password {
+            Some(p) => format!(":{}@", percent(p)),
+            None => String::new(),
+        };
+        if with_db {
+            format!("redis://{auth}{addr}/{}", self.db)
+        } else {
+            format!("redis://{auth}{addr}")
+        }
+    }
+
+    /// The addresses, for messages: never the password.
+    fn shown(&self) -> String {
+        self.addrs.join(";")
+    }
+}
+
+/// Percent-encodes a password for a `redis://` URL.
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+enum Conn {
+    Standalone(ConnectionManager),
+    Cluster(ClusterConnection),
+    Sentinel(SentinelConn),
+}
+
+struct SentinelConn {
+    client: Mutex<SentinelClient>,
+    conn: RwLock<Option<MultiplexedConnection>>,
+    config: AsyncConnectionConfig,
+}
+
+/// Sessions in Redis: standalone, Cluster or behind Sentinel.
+pub struct RedisStore {
+    config: RedisConfig,
+    conn: OnceCell<Conn>,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("mode", &self.config.mode)
+            .field("addrs", &self.config.addrs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// A store for `config`; it connects on first use (or [`Store::init`]).
+    pub fn new(config: RedisConfig) -> Self {
+        RedisStore {
+            config,
+            conn: OnceCell::new(),
+        }
+    }
+
+    /// Parses `config.provider_config` for `mode`.
+    ///
+    /// # Errors
+    /// [`BadConfig`](ErrorKind::BadConfig) naming `providerConfig`.
+    pub fn from_config(mode: Mode, config: &Config) -> Result<Self> {
+        Ok(RedisStore::new(RedisConfig::parse(
+            mode,
+            &config.provider_config,
+        )?))
+    }
+
+    fn fail(&self, what: impl std::fmt::Display) -> Error {
+        Error::store(
+            self.config.mode.provider(),
+            format!("{} ({what})", self.config.shown()),
+        )
+    }
+
+    fn redis_err(&self, e: RedisError) -> Error {
+        // Redis error texts carry no credentials; addresses are ours, shown without them.
+        self.fail("request failed").with_source(e)
+    }
+
+    fn key(&self, id: &str) -> String {
+        format!("{}{id}", self.config.prefix)
+    }
+
+    async fn timed<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
+        match tokio::time::timeout(self.config.timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(self.fail(format!(
+                "timed out after {} ms",
+                self.config.timeout.as_millis()
+            ))),
+        }
+    }
+
+    async fn connect(&self) -> Result<&Conn> {
+        self.conn
+            .get_or_try_init(|| async {
+                let c = &self.config;
+                match c.mode {
+                    Mode::Standalone => {
+                        let client = redis::Client::open(c.url(&c.addrs[0], true))
+                            .map_err(|e| self.redis_err(e))?;
+                        let cfg = ConnectionManagerConfig::new()
+                            .set_connection_timeout(Some(c.timeout))
+                            .set_response_timeout(Some(c.timeout))
+                            .set_number_of_retries(1);
+                        let manager = ConnectionManager::new_with_config(client, cfg)
+                            .await
+                            .map_err(|e| self.redis_err(e))?;
+                        Ok(Conn::Standalone(manager))
+                    }
+                    Mode::Cluster => {
+                        let mut b = ClusterClient::builder(c.addrs.iter().map(|a| c.url(a, false)))
+                            .connection_timeout(c.timeout)
+                            .response_timeout(c.timeout)
+                            .retries(1);
+                        if let Some(p) = &c.password {
+                            b = b.password(p.clone());
+                        }
+                        let client = b.build().map_err(|e| self.redis_err(e))?;
+                        Ok(Conn::Cluster(
+                            client
+                                .get_async_connection()
+                                .await
+                                .map_err(|e| self.redis_err(e))?,
+                        ))
+                    }
+                    Mode::Sentinel => {
+                        let node = SentinelNodeConnectionInfo::default().set_redis_connection_info(
+                            redis::RedisConnectionInfo::default()
+                                .set_db(c.db)
+                                .set_password(c.password.clone().unwrap_or_default()),
+                        );
+                        let client = SentinelClient::build(
+                            c.addrs.iter().map(|a| c.url(a, false)).collect(),
+                            c.master.clone(),
+                            Some(node),
+                            SentinelServerType::Master,
+                        )
+                        .map_err(|e| self.redis_err(e))?;
+                        Ok(Conn::Sentinel(SentinelConn {
+                            client: Mutex::new(client),
+                            conn: RwLock::new(None),
+                            config: AsyncConnectionConfig::new()
+                                .set_connection_timeout(Some(c.timeout))
+                                .set_response_timeout(Some(c.timeout)),
+                        }))
+                    }
+                }
+            })
+            .await
+    }
+
+    /// Runs `f` on a connection; behind Sentinel, a failed call re-resolves the master once.
+    async fn with_conn<T, F, Fut>(&self, f: F) -> Result<T>
+    where
+        F: Fn(AnyConn) -> Fut,
+        Fut: Future<Output = std::result::Result<T, RedisError>>,
+    {
+        self.timed(async {
+            match self.connect().await? {
+                Conn::Standalone(m) => f(AnyConn::Standalone(m.clone()))
+                    .await
+                    .map_err(|e| self.redis_err(e)),
+                Conn::Cluster(c) => f(AnyConn::Cluster(c.clone()))
+                    .await
+                    .map_err(|e| self.redis_err(e)),
+                Conn::Sentinel(s) => {
+                    let current = s.conn.read().await.clone();
+                    if let Some(conn) = current {
+                        match f(AnyConn::Plain(conn)).await {
+                            Ok(v) => return Ok(v),
+                            Err(e) if !is_failover(&e) => return Err(self.redis_err(e)),
+                            Err(_) => {}
+                        }
+                    }
+                    // No connection yet, or the master moved: ask the sentinels.
+                    let conn = s
+                        .client
+                        .lock()
+                        .await
+                        .get_async_connection_with_config(&s.config)
+                        .await
+                        .map_err(|e| self.redis_err(e))?;
+                    *s.conn.write().await = Some(conn.clone());
+                    f(AnyConn::Plain(conn)).await.map_err(|e| self.redis_err(e))
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// Errors after which a Sentinel client should look the master up again.
+fn is_failover(e: &RedisError) -> bool {
+    e.is_io_error()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.is_timeout()
+        || matches!(
+            e.code(),
+            Some("READONLY") | Some("LOADING") | Some("MASTERDOWN")
+        )
+}
+
+/// A cloned connection of any mode, usable by `Script` and `Cmd`.
+enum AnyConn {
+    Standalone(ConnectionManager),
+    Cluster(ClusterConnection),
+    Plain(MultiplexedConnection),
+}
+
+impl ConnectionLike for AnyConn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> redis::RedisFuture<'a, Value> {
+        match self {
+            AnyConn::Standalone(c) => c.req_packed_command(cmd),
+            AnyConn::Cluster(c) => c.req_packed_command(cmd),
+            AnyConn::Plain(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<Value>> {
+        match self {
+            AnyConn::Standalone(c) => c.req_packed_commands(cmd, offset, count),
+            AnyConn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+            AnyConn::Plain(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            AnyConn::Standalone(c) => c.get_db(),
+            AnyConn::Cluster(c) => c.get_db(),
+            AnyConn::Plain(c) => c.get_db(),
+        }
+    }
+}
+
+fn expect_arg(e: Expect) -> String {
+    match e {
+        Expect::Any => "*".into(),
+        Expect::Absent => "-".into(),
+        Expect::Version(v) => v.to_string(),
+    }
+}
+
+/// Counts the keys matching `pattern` on one node (`node` in a cluster) or the only server.
+async fn scan_count(
+    conn: &mut AnyConn,
+    pattern: &str,
+    node: Option<&(String, u16)>,
+) -> std::result::Result<u64, RedisError> {
+    let mut cursor: u64 = 0;
+    let mut n = 0u64;
+    loop {
+        let mut cmd = redis::cmd("SCAN");
+        cmd.arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(1000);
+        let value: Value = match (&mut *conn, node) {
+            (AnyConn::Cluster(c), Some((host, port))) => {
+                let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+                    host: host.clone(),
+                    port: *port,
+                });
+                c.route_command(cmd, routing).await?
+            }
+            (other, _) => cmd.query_async(other).await?,
+        };
+        let (next, keys): (u64, Vec<String>) = redis::from_redis_value(value)?;
+        n += keys.len() as u64;
+        cursor = next;
+        if cursor == 0 {
+            return Ok(n);
+        }
+    }
+}
+
+/// The `host:port` of every healthy master, from `CLUSTER NODES`.
+fn cluster_masters(nodes: &str) -> Vec<(String, u16)> {
+    nodes
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let addr = fields.nth(1)?;
+            let flags = fields.next()?;
+            if !flags.split(',').any(|f| f == "master") || flags.contains("fail") {
+                return None;
+            }
+            let hostport = addr.split('@').next()?;
+            let (host, port) = hostport.rsplit_once(':')?;
+            Some((host.to_owned(), port.parse().ok()?))
+        })
+        .collect()
+}
+
+fn wrong_type(e: &RedisError) -> bool {
+    e.code() == Some("WRONGTYPE")
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn name(&self) -> &str {
+        self.config.mode.provider()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            native_ttl: true,
+            compare_and_set: true,
+            touch: true,
+        }
+    }
+
+    async fn init(&self) -> Result<()> {
+        self.with_conn(
+            |mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await },
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn read(&self, id: &str) -> Result<Option<Record>> {
+        let key = self.key(id);
+        let got = self
+            .with_conn(|mut c| {
+                let key = key.clone();
+                async move {
+                    let r: std::result::Result<
+                        (Option<u64>, Option<u64>, Option<Vec<u8>>),
+                        RedisError,
+                    > = redis::cmd("HMGET")
+                        .arg(&key)
+                        .arg("v")
+                        .arg("e")
+                        .arg("d")
+                        .query_async(&mut c)
+                        .await;
+                    match r {
+                        // A key of another type under our prefix is not a session of ours.
+                        Err(e) if wrong_type(&e) => Ok((None, None, None)),
+                        other => other,
+                    }
+                }
+            })
+            .await?;
+        Ok(match got {
+            (Some(version), Some(expires_at_ms), Some(data)) => Some(Record {
+                data,
+                expires_at_ms,
+                version,
+            }),
+            _ => None,
+        })
+    }
+
+    async fn write(&self, id: &str, record: &Record, expect: Expect) -> Result<bool> {
+        let key = self.key(id);
+        let exp = expect_arg(expect);
+        let done: i64 = self
+            .with_conn(|mut c| {
+                let mut inv = WRITE.prepare_invoke();
+                inv.key(&key)
+                    .arg(&exp)
+                    .arg(record.version)
+                    .arg(record.expires_at_ms)
+                    .arg(&record.data[..]);
+                async move { inv.invoke_async(&mut c).await }
+            })
+            .await?;
+        Ok(done == 1)
+    }
+
+    async fn touch(&self, id: &str, expires_at_ms: u64) -> Result<bool> {
+        let key = self.key(id);
+        let done: i64 = self
+            .with_conn(|mut c| {
+                let mut inv = TOUCH.prepare_invoke();
+                inv.key(&key).arg(expires_at_ms);
+                async move { inv.invoke_async(&mut c).await }
+            })
+            .await?;
+        Ok(done == 1)
+    }
+
+    async fn destroy(&self, id: &str) -> Result<()> {
+        let key = self.key(id);
+        self.with_conn(|mut c| {
+            let key = key.clone();
+            async move { redis::cmd("DEL").arg(&key).query_async::<i64>(&mut c).await }
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn regenerate(&self, old: &str, new: &str) -> Result<bool> {
+        let (from, to) = (self.key(old), self.key(new));
+        if self.config.mode != Mode::Cluster {
+            let done: i64 = self
+                .with_conn(|mut c| {
+                    let mut inv = MOVE.prepare_invoke();
+                    inv.key(&from).key(&to);
+                    async move { inv.invoke_async(&mut c).await }
+                })
+                .await?;
+            return Ok(done == 1);
+        }
+        // In a cluster the two ids hash to different slots: copy under compare-and-set, then
+        // delete the old key. The new id is unknown to clients until this returns.
+        let Some(record) = self.read(old).await? else {
+            return Ok(false);
+        };
+        if !self.write(new, &record, Expect::Absent).await? {
+            return Ok(false);
+        }
+        self.destroy(old).await?;
+        Ok(true)
+    }
+
+    async fn count(&self, _now_ms: u64) -> Result<u64> {
+        let pattern = format!(
+            "{}*",
+            self.config.prefix.replace('*', "\\*").replace('?', "\\?")
+        );
+        let cluster = self.config.mode == Mode::Cluster;
+        self.with_conn(|mut c| {
+            let pattern = pattern.clone();
+            async move {
+                if !cluster {
+                    return scan_count(&mut c, &pattern, None).await;
+                }
+                let nodes: String = match &mut c {
+                    AnyConn::Cluster(cc) => redis::from_redis_value(
+                        cc.route_command(
+                            redis::cmd("CLUSTER").arg("NODES").clone(),
+                            RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+                        )
+                        .await?,
+                    )?,
+                    _ => String::new(),
+                };
+                let mut total = 0;
+                for node in cluster_masters(&nodes) {
+                    total += scan_count(&mut c, &pattern, Some(&node)).await?;
+                }
+                Ok(total)
+            }
+        })
+        .await
+    }
+
+    async fn gc(&self, _now_ms: u64) -> Result<u64> {
+        Ok(0) // Redis expires sessions itself.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polysession_core::ErrorKind;
+
+    #[test]
+    fn beego_and_json_forms() {
+        let c = RedisConfig::parse(Mode::Standalone, "127.0.0.1:6379").unwrap();
+        assert_eq!(
+            (c.addrs.clone(), c.password.clone(), c.db),
+            (vec!["127.0.0.1:6379".to_owned()], None, 0)
+        );
+        let c = RedisConfig::parse(Mode::Cluster, "a:1;b:2;c:3,100,pw").unwrap();
+        assert_eq!(c.addrs.len(), 3);
+        assert_eq!(c.password.as_deref(), Some("pw"));
+        let c = RedisConfig::parse(Mode::Sentinel, "s:26379,1,,3").unwrap();
+        assert_eq!((c.db, c.master.as_str()), (3, "mymaster"));
+        let c = RedisConfig::parse(
+            Mode::Standalone,
+            r#"{"save_path":"127.0.0.1:6380","password":"p@ss","db_num":"4","prefix":"app:","timeout_ms":500}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (c.db, c.prefix.as_str(), c.timeout),
+            (4, "app:", Duration::from_millis(500))
+        );
+        assert_eq!(c.url("h:1", true), "redis://:p%40ss@h:1/4");
+        assert_eq!(c.shown(), "127.0.0.1:6380");
+    }
+
+    #[test]
+    fn bad_configs_name_the_key() {
+        for (mode, text) in [
+            (Mode::Standalone, ""),
+            (Mode::Standalone, "h:1,abc"),
+            (Mode::Standalone, "h:1,1,,x"),
+            (Mode::Standalone, "{nope"),
+            (Mode::Standalone, r#"{"save_path":"h:1","timeout_ms":0}"#),
+            (Mode::Sentinel, ";;"),
+        ] {
+            let err = RedisConfig::parse(mode, text).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadConfig, "{text}");
+            assert!(err.to_string().contains("providerConfig"));
+        }
+    }
+
+    #[test]
+    fn cluster_nodes_parsing() {
+        let nodes = "\
+07c3 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460
+67ed 127.0.0.1:7002@17002 master - 0 0 2 connected 5461-10922
+292f 127.0.0.1:7003@17003 master,fail - 0 0 3 connected 10923-16383
+e7d1 127.0.0.1:7004@17004 slave 07c3 0 0 1 connected
+";
+        assert_eq!(
+            cluster_masters(nodes),
+            vec![
+                ("127.0.0.1".to_owned(), 7001),
+                ("127.0.0.1".to_owned(), 7002)
+            ]
+        );
+    }
+}
