@@ -245,7 +245,7 @@ fn percent(s: &str) -> String {
 enum Conn {
     Standalone(ConnectionManager),
     Cluster(ClusterConnection),
-    Sentinel(SentinelConn),
+    Sentinel(Box<SentinelConn>),
 }
 
 struct SentinelConn {
@@ -361,13 +361,13 @@ impl RedisStore {
                             SentinelServerType::Master,
                         )
                         .map_err(|e| self.redis_err(e))?;
-                        Ok(Conn::Sentinel(SentinelConn {
+                        Ok(Conn::Sentinel(Box::new(SentinelConn {
                             client: Mutex::new(client),
                             conn: RwLock::new(None),
                             config: AsyncConnectionConfig::new()
                                 .set_connection_timeout(Some(c.timeout))
                                 .set_response_timeout(Some(c.timeout)),
-                        }))
+                        })))
                     }
                 }
             })
