@@ -23,8 +23,13 @@ enum Backend {
     Sealed(KeyRing),
 }
 
+/// Writers of one session in one process queue on one of these (striped by id), so
+/// compare-and-set retries are only needed against other processes.
+const WRITE_LOCKS: usize = 128;
+
 struct Inner {
     config: Config,
+    write_locks: Box<[futures_util::lock::Mutex<()>]>,
     backend: Backend,
     ids: IdGenerator,
     clock: Arc<dyn Clock>,
@@ -156,6 +161,9 @@ impl ManagerBuilder {
         };
         Ok(Manager {
             inner: Arc::new(Inner {
+                write_locks: (0..WRITE_LOCKS)
+                    .map(|_| futures_util::lock::Mutex::new(()))
+                    .collect(),
                 ids: IdGenerator::new(&config),
                 config,
                 backend,
@@ -458,6 +466,7 @@ impl Manager {
             return Ok((outcome, send));
         }
 
+        let _queue = self.write_lock(&s.id).lock().await;
         let cas = store.capabilities().compare_and_set;
         let mut id = s.id.clone();
         let mut created = s.created_ms;
@@ -524,6 +533,14 @@ impl Manager {
                 store.name()
             ),
         ))
+    }
+
+    fn write_lock(&self, id: &str) -> &futures_util::lock::Mutex<()> {
+        // FNV-1a: ids are random already, this only spreads them over the stripes.
+        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        &self.inner.write_locks[(hash % WRITE_LOCKS as u64) as usize]
     }
 
     /// The live stored payload and version under `id`; `None` when gone or expired. Corrupt

@@ -349,11 +349,12 @@ impl RedisStore {
                         ))
                     }
                     Mode::Sentinel => {
-                        let node = SentinelNodeConnectionInfo::default().set_redis_connection_info(
-                            redis::RedisConnectionInfo::default()
-                                .set_db(c.db)
-                                .set_password(c.password.clone().unwrap_or_default()),
-                        );
+                        let mut info = redis::RedisConnectionInfo::default().set_db(c.db);
+                        if let Some(p) = &c.password {
+                            info = info.set_password(p.clone());
+                        }
+                        let node =
+                            SentinelNodeConnectionInfo::default().set_redis_connection_info(info);
                         let client = SentinelClient::build(
                             c.addrs.iter().map(|a| c.url(a, false)).collect(),
                             c.master.clone(),

@@ -302,3 +302,39 @@ async fn redis() {
         conformance(Target::new("redis", "redis", cfg.to_string())).await;
     }
 }
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_cluster() {
+    let addrs = services::addr(
+        "POLYSESSION_REDIS_CLUSTER",
+        "127.0.0.1:7001;127.0.0.1:7002;127.0.0.1:7003",
+    );
+    if services::reachable("Redis Cluster", &addrs) {
+        let cfg = serde_json::json!({ "save_path": addrs, "prefix": format!("{}:", services::unique("cluster")) });
+        conformance(Target::new(
+            "redis_cluster",
+            "redis_cluster",
+            cfg.to_string(),
+        ))
+        .await;
+    }
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_sentinel() {
+    let addrs = services::addr(
+        "POLYSESSION_REDIS_SENTINEL",
+        "127.0.0.1:26379;127.0.0.1:26380;127.0.0.1:26381",
+    );
+    if services::reachable("Redis Sentinel", &addrs) {
+        // beego's form: sentinels,poolsize,password,dbnum,mastername
+        conformance(Target::new(
+            "redis_sentinel",
+            "redis_sentinel",
+            format!("{addrs},10,,0,mymaster"),
+        ))
+        .await;
+    }
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Installs (apt) and starts, on loopback, the servers the provider tests talk to.
+# Sourced by scripts/test.sh; each start_* is idempotent: a server already answering is kept.
+set -euo pipefail
+
+SERVICES_DIR=${POLYSESSION_SERVICES_DIR:-/tmp/polysession-services}
+mkdir -p "$SERVICES_DIR"
+
+APT_UPDATED=0
+need() { # need BINARY PACKAGE...
+  local bin=$1; shift
+  command -v "$bin" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing $bin and not root: install $* yourself" >&2
+    return 1
+  fi
+  if [ "$APT_UPDATED" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # wait_port PORT NAME
+  for _ in $(seq 1 100); do
+    port_open "$1" && return 0
+    sleep 0.1
+  done
+  echo "$2 did not start on port $1" >&2
+  return 1
+}
+
+redis_on() { # redis_on PORT [extra redis-server args...]
+  local port=$1; shift
+  port_open "$port" && return 0
+  mkdir -p "$SERVICES_DIR/redis-$port"
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+    --dir "$SERVICES_DIR/redis-$port" --logfile "$SERVICES_DIR/redis-$port/log" "$@"
+  wait_port "$port" "redis-server"
+}
+
+start_redis() {
+  need redis-server redis-server redis-tools
+  redis_on 6379
+  export POLYSESSION_REDIS=127.0.0.1:6379
+}
+
+start_redis_cluster() {
+  need redis-server redis-server redis-tools
+  local ports="7001 7002 7003" nodes=""
+  for p in $ports; do
+    redis_on "$p" --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000
+    nodes="$nodes 127.0.0.1:$p"
+  done
+  if ! redis-cli -p 7001 cluster info | grep -q 'cluster_state:ok'; then
+    if redis-cli -p 7001 cluster info | grep -q 'cluster_known_nodes:1'; then
+      # shellcheck disable=SC2086
+      redis-cli --cluster create $nodes --cluster-replicas 0 --cluster-yes >/dev/null
+    fi
+    for _ in $(seq 1 100); do
+      redis-cli -p 7001 cluster info | grep -q 'cluster_state:ok' && break
+      sleep 0.1
+    done
+  fi
+  redis-cli -p 7001 cluster info | grep -q 'cluster_state:ok' || { echo "Redis Cluster is not ok" >&2; return 1; }
+  export POLYSESSION_REDIS_CLUSTER="127.0.0.1:7001;127.0.0.1:7002;127.0.0.1:7003"
+}
+
+start_redis_sentinel() {
+  need redis-server redis-server redis-tools
+  redis_on 6381
+  redis_on 6382 --replicaof 127.0.0.1 6381
+  local list=""
+  for p in 26379 26380 26381; do
+    if ! port_open "$p"; then
+      local dir="$SERVICES_DIR/sentinel-$p"
+      mkdir -p "$dir"
+      cat >"$dir/sentinel.conf" <<EOF
+port $p
+bind 127.0.0.1
+dir $dir
+sentinel monitor mymaster 127.0.0.1 6381 2
+sentinel down-after-milliseconds mymaster 1000
+sentinel failover-timeout mymaster 5000
+sentinel parallel-syncs mymaster 1
+EOF
+      redis-server "$dir/sentinel.conf" --sentinel --daemonize yes --logfile "$dir/log"
+      wait_port "$p" "redis sentinel"
+    fi
+    list="$list;127.0.0.1:$p"
+  done
+  export POLYSESSION_REDIS_SENTINEL="${list#;}"
+}
