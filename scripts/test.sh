@@ -30,23 +30,33 @@ ensure_rust() {
   cargo --version
 }
 
+services() {
+  step "services on loopback (installed with apt when missing)"
+  # shellcheck source=scripts/services.sh
+  source "$ROOT/scripts/services.sh"
+  start_redis
+  start_redis_cluster
+  start_redis_sentinel
+  env | grep '^POLYSESSION_' | sort
+}
+
 rust_checks() {
   step "cargo fmt --check"
   cargo fmt --all -- --check
   step "cargo clippy (all targets, warnings are errors)"
-  cargo clippy --workspace --all-targets --locked -- -D warnings
+  cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
   step "core builds for wasm32-unknown-unknown"
   cargo build -p polysession-core --target wasm32-unknown-unknown --locked
   step "rustdoc (broken links are errors)"
-  RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+  RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked
 }
 
 LOG_DIR=$(mktemp -d)
 trap 'rm -rf "$LOG_DIR"' EXIT
 
 rust_tests() {
-  step "cargo test (unit, integration over real HTTP, doc tests)"
-  cargo test --workspace --locked 2>&1 | tee "$LOG_DIR/cargo-test.log"
+  step "cargo test (unit, conformance on real servers, HTTP, doc tests)"
+  cargo test --workspace --all-features --locked 2>&1 | tee "$LOG_DIR/cargo-test.log"
 }
 
 # One closing line over every suite: "N passed, N failed".
@@ -58,6 +68,7 @@ summary() {
 
 ensure_rust
 rust_checks
+services
 rust_tests
 step "all suites passed"
 summary

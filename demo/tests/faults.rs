@@ -1,0 +1,161 @@
+//! Store outages seen from HTTP: a 503 with a clear body while the server is down, recovery
+//! without restarting the app once it is back.
+
+use reqwest::StatusCode;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn have(bin: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {bin}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "{bin} is not installed: run scripts/test.sh"
+        );
+        eprintln!("SKIPPED (not under CI): {bin} is not installed");
+    }
+    found
+}
+
+fn redis_on(port: u16) -> Proc {
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server");
+    wait_port(port);
+    Proc(child)
+}
+
+fn demo(args: &[&str]) -> (Proc, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polysession-demo"))
+        .args(["--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("demo");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("banner")
+        .to_owned();
+    (Proc(child), base)
+}
+
+#[tokio::test]
+async fn redis_outage_is_503_and_traffic_recovers() {
+    if !have("redis-server") {
+        return;
+    }
+    let port = free_port();
+    let redis = redis_on(port);
+    let config = format!(r#"{{"save_path":"127.0.0.1:{port}","timeout_ms":500}}"#);
+    let (_demo, base) = demo(&["--provider", "redis", "--provider-config", &config]);
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let url = format!("{base}/set?key=a&value=1");
+    assert_eq!(
+        client.post(&url).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+
+    drop(redis); // the server dies mid-run
+    let started = Instant::now();
+    let res = client.post(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("session store unavailable") && body.contains("STORE_UNAVAILABLE"),
+        "{body}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no hang: {:?}",
+        started.elapsed()
+    );
+    let res = client.get(format!("{base}/stats")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    let _redis = redis_on(port); // back, empty (no persistence)
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = client.post(&url).send().await.unwrap().status();
+        if status == StatusCode::NO_CONTENT {
+            break;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(Instant::now() < deadline, "traffic did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let v: serde_json::Value = client
+        .get(format!("{base}/get?key=a"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v, serde_json::json!(1));
+}
+
+#[tokio::test]
+async fn unreachable_redis_at_startup_is_a_clear_error() {
+    let port = free_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_polysession-demo"))
+        .args(["--port", "0", "--provider", "redis", "--provider-config"])
+        .arg(format!("127.0.0.1:{port},10,supersecret,0"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("redis") && err.contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
+    assert!(!err.contains("supersecret"), "password leaked: {err}");
+}
