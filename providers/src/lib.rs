@@ -1,5 +1,7 @@
 //! Native polysession providers, one cargo feature each, registered under beego's names:
-//! `file` (feature `file`); `redis`, `redis_cluster`, `redis_sentinel` (feature `redis`).
+//! `file` (feature `file`); `redis`, `redis_cluster`, `redis_sentinel` (feature `redis`);
+//! `mysql` (feature `mysql`), `postgresql` alias `postgres` (feature `postgres`), `sqlite`
+//! (feature `sqlite`).
 //!
 //! Call [`register_all`] once at startup, then name the provider in the config:
 //!
@@ -18,11 +20,15 @@ mod file;
 
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(any(feature = "mysql", feature = "postgres", feature = "sqlite"))]
+mod sql;
 
 #[cfg(feature = "file")]
 pub use file::FileStore;
 #[cfg(feature = "redis")]
 pub use redis::{Mode, RedisConfig, RedisStore};
+#[cfg(any(feature = "mysql", feature = "postgres", feature = "sqlite"))]
+pub use sql::{Dialect, SqlConfig, SqlStore};
 
 #[allow(unused_imports)]
 use std::sync::{Arc, Once};
@@ -45,6 +51,23 @@ pub fn register_all() {
                 Ok(Arc::new(RedisStore::from_config(Mode::Sentinel, c)?))
             });
         }
+        #[cfg(feature = "mysql")]
+        register("mysql", |c| {
+            Ok(Arc::new(SqlStore::from_config(Dialect::MySql, c)?))
+        });
+        #[cfg(feature = "postgres")]
+        {
+            register("postgresql", |c| {
+                Ok(Arc::new(SqlStore::from_config(Dialect::Postgres, c)?))
+            });
+            register("postgres", |c| {
+                Ok(Arc::new(SqlStore::from_config(Dialect::Postgres, c)?))
+            });
+        }
+        #[cfg(feature = "sqlite")]
+        register("sqlite", |c| {
+            Ok(Arc::new(SqlStore::from_config(Dialect::Sqlite, c)?))
+        });
     });
 }
 

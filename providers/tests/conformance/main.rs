@@ -338,3 +338,37 @@ async fn redis_sentinel() {
         .await;
     }
 }
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite() {
+    let dir = services::temp_dir("sqlite");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("sessions.db");
+    conformance(Target::new("sqlite", "sqlite", path.to_str().unwrap())).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql() {
+    let addr = services::addr("POLYSESSION_MYSQL_ADDR", "127.0.0.1:3306");
+    if services::reachable("MariaDB/MySQL", &addr) {
+        // beego's go-sql-driver DSN form, with our table name in the JSON form.
+        let cfg = serde_json::json!({ "dsn": format!("root:@tcp({addr})/test?charset=utf8"), "table": services::unique("mysql") });
+        conformance(Target::new("mysql", "mysql", cfg.to_string())).await;
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql() {
+    let addr = services::addr("POLYSESSION_POSTGRES_ADDR", "127.0.0.1:5432");
+    if services::reachable("PostgreSQL", &addr) {
+        let cfg = serde_json::json!({
+            "dsn": format!("postgres://postgres@{addr}/test?sslmode=disable"),
+            "table": services::unique("pg"),
+        });
+        conformance(Target::new("postgresql", "postgresql", cfg.to_string())).await;
+    }
+}

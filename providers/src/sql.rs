@@ -1,0 +1,663 @@
+//! The `mysql`, `postgresql` and `sqlite` providers, through sqlx.
+//!
+//! beego's table and column names (`session`, `session_key`, `session_data`,
+//! `session_expiry`) plus `session_version` for compare-and-set. The table is created if
+//! missing (unless `create_table` is false); expiry is checked inside every query; one pool per
+//! provider is reused across requests.
+
+use polysession_core::{async_trait, Capabilities, Config, Error, Expect, Record, Result, Store};
+use std::future::Future;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::OnceCell;
+
+/// Default timeout of every SQL call (and of acquiring a pooled connection).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which database a [`SqlStore`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// MySQL or MariaDB (`mysql`).
+    MySql,
+    /// PostgreSQL (`postgresql`, alias `postgres`).
+    Postgres,
+    /// SQLite (`sqlite`).
+    Sqlite,
+}
+
+impl Dialect {
+    fn provider(self) -> &'static str {
+        match self {
+            Dialect::MySql => "mysql",
+            Dialect::Postgres => "postgresql",
+            Dialect::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A parsed SQL provider config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlConfig {
+    /// The database kind.
+    pub dialect: Dialect,
+    /// A connection URL for sqlx (`mysql://`, `postgres://`, `sqlite:`).
+    pub url: String,
+    /// Table name (letters, digits, `_`).
+    pub table: String,
+    /// Create the table when missing.
+    pub create_table: bool,
+    /// Timeout of every call.
+    pub timeout: Duration,
+    /// Most pooled connections.
+    pub max_connections: u32,
+}
+
+fn bad(dialect: Dialect, what: impl std::fmt::Display) -> Error {
+    Error::bad_config("providerConfig", format!("{}: {what}", dialect.provider()))
+}
+
+/// Converts a go-sql-driver DSN (`user:pass@tcp(host:port)/db?param=value`) to a URL.
+fn go_dsn_to_url(dsn: &str) -> Option<String> {
+    let (creds, rest) = match dsn.rsplit_once('@') {
+        Some((c, r)) => (Some(c), r),
+        None => (None, dsn),
+    };
+    let (net, path) = rest.split_once('/')?;
+    let addr = match net.split_once('(') {
+        Some(("tcp", a)) => a.strip_suffix(')')?,
+        Some(_) => return None, // unix sockets etc. are not supported here
+        None if net.is_empty() => "127.0.0.1:3306",
+        None => net,
+    };
+    let (db, query) = match path.split_once('?') {
+        Some((d, q)) => (d, Some(q)),
+        None => (path, None),
+    };
+    let auth = match creds {
+        Some(c) => match c.split_once(':') {
+            Some((u, p)) => format!("{}:{}@", enc(u), enc(p)),
+            None => format!("{}@", enc(c)),
+        },
+        None => String::new(),
+    };
+    // go-sql-driver parameters (parseTime, charset, ...) mean nothing to sqlx: drop them.
+    let _ = query;
+    Some(format!("mysql://{auth}{addr}/{db}"))
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl SqlConfig {
+    /// Parses beego's config string for `dialect`, or JSON
+    /// `{"dsn": "...", "table": "session", "create_table": true, "timeout_ms": 5000, "max_connections": 10}`.
+    ///
+    /// - `mysql`: `user:pass@tcp(host:port)/db?params` (go-sql-driver) or `mysql://user:pass@host:port/db`
+    /// - `postgresql`: `postgres://user:pass@host:port/db?sslmode=disable`
+    /// - `sqlite`: `sqlite:/path/to/file.db`, `sqlite::memory:` or a plain path
+    ///
+    /// ```
+    /// use polysession_providers::{Dialect, SqlConfig};
+    /// let c = SqlConfig::parse(Dialect::MySql, "root:pw@tcp(127.0.0.1:3306)/test?charset=utf8").unwrap();
+    /// assert_eq!(c.url, "mysql://root:pw@127.0.0.1:3306/test");
+    /// let c = SqlConfig::parse(Dialect::Sqlite, r#"{"dsn":"/tmp/s.db","table":"web_sessions"}"#).unwrap();
+    /// assert_eq!((c.url.as_str(), c.table.as_str()), ("sqlite:/tmp/s.db", "web_sessions"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`BadConfig`](polysession_core::ErrorKind::BadConfig) naming `providerConfig`.
+    pub fn parse(dialect: Dialect, text: &str) -> Result<Self> {
+        let text = text.trim();
+        let mut c = SqlConfig {
+            dialect,
+            url: String::new(),
+            table: "session".into(),
+            create_table: true,
+            timeout: DEFAULT_TIMEOUT,
+            max_connections: 10,
+        };
+        let dsn = if text.starts_with('{') {
+            let v: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| bad(dialect, format!("invalid JSON: {e}")))?;
+            if let Some(t) = v.get("table").and_then(|t| t.as_str()) {
+                c.table = t.to_owned();
+            }
+            if let Some(b) = v.get("create_table").and_then(|b| b.as_bool()) {
+                c.create_table = b;
+            }
+            if let Some(ms) = v.get("timeout_ms").and_then(|t| t.as_u64()) {
+                c.timeout = Duration::from_millis(ms);
+            }
+            if let Some(n) = v.get("max_connections").and_then(|t| t.as_u64()) {
+                c.max_connections = u32::try_from(n).unwrap_or(u32::MAX);
+            }
+            v.get("dsn")
+                .or_else(|| v.get("url"))
+                .and_then(|d| d.as_str())
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        } else {
+            text.to_owned()
+        };
+        if dsn.is_empty() {
+            return Err(bad(dialect, "needs a DSN"));
+        }
+        c.url = match dialect {
+            Dialect::MySql if dsn.starts_with("mysql://") || dsn.starts_with("mariadb://") => dsn,
+            Dialect::MySql => go_dsn_to_url(&dsn).ok_or_else(|| {
+                bad(
+                    dialect,
+                    "expected user:pass@tcp(host:port)/db or mysql://user:pass@host:port/db",
+                )
+            })?,
+            Dialect::Postgres
+                if dsn.starts_with("postgres://") || dsn.starts_with("postgresql://") =>
+            {
+                dsn
+            }
+            Dialect::Postgres => {
+                return Err(bad(
+                    dialect,
+                    "expected a postgres://user:pass@host:port/db URL",
+                ))
+            }
+            Dialect::Sqlite if dsn.starts_with("sqlite:") => dsn,
+            Dialect::Sqlite => format!("sqlite:{dsn}"),
+        };
+        if c.table.is_empty()
+            || c.table.len() > 64
+            || !c
+                .table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(bad(
+                dialect,
+                format!("table name `{}` must be 1-64 of A-Z a-z 0-9 _", c.table),
+            ));
+        }
+        if c.timeout.is_zero() || c.max_connections == 0 {
+            return Err(bad(dialect, "timeout_ms and max_connections must be > 0"));
+        }
+        Ok(c)
+    }
+
+    /// The URL without its password, for messages.
+    fn shown(&self) -> String {
+        match self.url.split_once("://") {
+            Some((scheme, rest)) => {
+                let rest = match rest.rsplit_once('@') {
+                    Some((creds, host)) => {
+                        let user = creds.split(':').next().unwrap_or_default();
+                        format!("{user}@{host}")
+                    }
+                    None => rest.to_owned(),
+                };
+                format!("{scheme}://{}", rest.split('?').next().unwrap_or_default())
+            }
+            None => self.url.clone(),
+        }
+    }
+}
+
+/// The statements of one dialect and table.
+#[derive(Debug)]
+struct Statements {
+    create: String,
+    check: String,
+    read: String,
+    insert: String,
+    update: String,
+    upsert: String,
+    touch: String,
+    delete: String,
+    rename: String,
+    count: String,
+    gc: String,
+}
+
+impl Statements {
+    fn new(d: Dialect, t: &str) -> Self {
+        let p = |n: usize| match d {
+            Dialect::Postgres => format!("${n}"),
+            _ => "?".to_owned(),
+        };
+        let (q, blob) = match d {
+            Dialect::MySql => ("`", "LONGBLOB"),
+            Dialect::Postgres => ("\"", "BYTEA"),
+            Dialect::Sqlite => ("\"", "BLOB"),
+        };
+        let t = format!("{q}{t}{q}");
+        let create = format!(
+            "CREATE TABLE IF NOT EXISTS {t} (session_key VARCHAR(255) NOT NULL PRIMARY KEY, \
+             session_data {blob} NOT NULL, session_expiry BIGINT NOT NULL, session_version BIGINT NOT NULL DEFAULT 0){}",
+            if d == Dialect::MySql { " ENGINE=InnoDB" } else { "" }
+        );
+        let upsert = match d {
+            Dialect::MySql => format!(
+                "INSERT INTO {t} (session_key, session_data, session_expiry, session_version) VALUES (?, ?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE session_data = VALUES(session_data), session_expiry = VALUES(session_expiry), \
+                 session_version = VALUES(session_version)"
+            ),
+            _ => format!(
+                "INSERT INTO {t} (session_key, session_data, session_expiry, session_version) VALUES ({}, {}, {}, {}) \
+                 ON CONFLICT (session_key) DO UPDATE SET session_data = excluded.session_data, \
+                 session_expiry = excluded.session_expiry, session_version = excluded.session_version",
+                p(1), p(2), p(3), p(4)
+            ),
+        };
+        Statements {
+            create,
+            check: format!("SELECT session_key, session_data, session_expiry, session_version FROM {t} WHERE 1 = 0"),
+            read: format!(
+                "SELECT session_data, session_expiry, session_version FROM {t} WHERE session_key = {} AND session_expiry > {}",
+                p(1),
+                p(2)
+            ),
+            insert: format!(
+                "INSERT INTO {t} (session_key, session_data, session_expiry, session_version) VALUES ({}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            ),
+            update: format!(
+                "UPDATE {t} SET session_data = {}, session_expiry = {}, session_version = {} \
+                 WHERE session_key = {} AND session_version = {} AND session_expiry > {}",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6)
+            ),
+            upsert,
+            touch: format!(
+                "UPDATE {t} SET session_expiry = {} WHERE session_key = {} AND session_expiry > {}",
+                p(1),
+                p(2),
+                p(3)
+            ),
+            delete: format!("DELETE FROM {t} WHERE session_key = {}", p(1)),
+            rename: format!(
+                "UPDATE {t} SET session_key = {} WHERE session_key = {} AND session_expiry > {}",
+                p(1),
+                p(2),
+                p(3)
+            ),
+            count: format!("SELECT COUNT(*) FROM {t} WHERE session_expiry > {}", p(1)),
+            gc: format!("DELETE FROM {t} WHERE session_expiry <= {}", p(1)),
+        }
+    }
+}
+
+enum Pool {
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::MySqlPool),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool, whatever the dialect.
+macro_rules! on_pool {
+    ($self:ident, $pool:ident => $body:expr) => {
+        match &$self.pool {
+            #[cfg(feature = "mysql")]
+            Pool::MySql($pool) => $body,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres($pool) => $body,
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite($pool) => $body,
+        }
+    };
+}
+
+/// Sessions in a SQL table: MySQL/MariaDB, PostgreSQL or SQLite.
+pub struct SqlStore {
+    config: SqlConfig,
+    sql: Statements,
+    pool: Pool,
+    ready: OnceCell<()>,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("url", &self.config.shown())
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl SqlStore {
+    /// A store with a lazily connecting pool for `config` (no I/O here).
+    ///
+    /// # Errors
+    /// [`BadConfig`](polysession_core::ErrorKind::BadConfig) when the URL is malformed or the
+    /// dialect was not compiled in.
+    pub fn new(config: SqlConfig) -> Result<Self> {
+        let d = config.dialect;
+        let bad_url = |e: sqlx::Error| bad(d, format!("{}: {e}", config.shown()));
+        fn opts<DB: sqlx::Database>(config: &SqlConfig) -> sqlx::pool::PoolOptions<DB> {
+            sqlx::pool::PoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(config.timeout)
+                .idle_timeout(Some(Duration::from_secs(300)))
+        }
+        let pool = match d {
+            #[cfg(feature = "mysql")]
+            Dialect::MySql => {
+                let o = sqlx::mysql::MySqlConnectOptions::from_str(&config.url).map_err(bad_url)?;
+                Pool::MySql(opts(&config).connect_lazy_with(o))
+            }
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                let o = sqlx::postgres::PgConnectOptions::from_str(&config.url).map_err(bad_url)?;
+                Pool::Postgres(opts(&config).connect_lazy_with(o))
+            }
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => {
+                let o = sqlx::sqlite::SqliteConnectOptions::from_str(&config.url)
+                    .map_err(bad_url)?
+                    .create_if_missing(true)
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .busy_timeout(config.timeout);
+                Pool::Sqlite(opts(&config).connect_lazy_with(o))
+            }
+            #[allow(unreachable_patterns)]
+            _ => return Err(bad(d, "this build does not include that database driver")),
+        };
+        Ok(SqlStore {
+            sql: Statements::new(d, &config.table),
+            config,
+            pool,
+            ready: OnceCell::new(),
+        })
+    }
+
+    /// Parses `config.provider_config` for `dialect` and makes the store.
+    ///
+    /// # Errors
+    /// As [`SqlConfig::parse`] and [`SqlStore::new`].
+    pub fn from_config(dialect: Dialect, config: &Config) -> Result<Self> {
+        SqlStore::new(SqlConfig::parse(dialect, &config.provider_config)?)
+    }
+
+    fn fail(&self, e: impl std::fmt::Display) -> Error {
+        Error::store(
+            self.config.dialect.provider(),
+            format!("{} ({e})", self.config.shown()),
+        )
+    }
+
+    /// Runs one call under the timeout, after making sure the table exists.
+    async fn call<T>(
+        &self,
+        fut: impl Future<Output = std::result::Result<T, sqlx::Error>>,
+    ) -> Result<T> {
+        self.ensure_table().await?;
+        self.timed(fut).await
+    }
+
+    async fn timed<T>(
+        &self,
+        fut: impl Future<Output = std::result::Result<T, sqlx::Error>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.config.timeout, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(self.fail("query failed").with_source(e)),
+            Err(_) => Err(self.fail(format!(
+                "timed out after {} ms",
+                self.config.timeout.as_millis()
+            ))),
+        }
+    }
+
+    async fn ensure_table(&self) -> Result<()> {
+        self.ready
+            .get_or_try_init(|| async {
+                if self.config.create_table {
+                    let sql = &self.sql.create;
+                    on_pool!(self, pool => self.timed(sqlx::query(sql).execute(pool)).await.map(|_| ()))?;
+                }
+                // A table made by beego (no session_version, int expiry) is named, not misused.
+                let check = &self.sql.check;
+                on_pool!(self, pool => self.timed(sqlx::query(check).fetch_optional(pool)).await.map(|_| ())).map_err(|e| {
+                    self.fail(format!(
+                        "table `{}` is missing or lacks the columns session_key, session_data, session_expiry, session_version",
+                        self.config.table
+                    ))
+                    .with_source(e)
+                })?;
+                Ok(())
+            })
+            .await
+            .map(|_| ())
+    }
+}
+
+fn unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn name(&self) -> &str {
+        self.config.dialect.provider()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            native_ttl: false,
+            compare_and_set: true,
+            touch: true,
+        }
+    }
+
+    async fn init(&self) -> Result<()> {
+        self.ensure_table().await
+    }
+
+    async fn read(&self, id: &str) -> Result<Option<Record>> {
+        use sqlx::Row;
+        let sql = &self.sql.read;
+        let now = now_ms();
+        let row = on_pool!(self, pool => {
+            let row = self.call(sqlx::query(sql).bind(id).bind(now).fetch_optional(pool)).await?;
+            match row {
+                Some(r) => Some((
+                    r.try_get::<Vec<u8>, _>(0).map_err(|e| self.fail("bad row").with_source(e))?,
+                    r.try_get::<i64, _>(1).map_err(|e| self.fail("bad row").with_source(e))?,
+                    r.try_get::<i64, _>(2).map_err(|e| self.fail("bad row").with_source(e))?,
+                )),
+                None => None,
+            }
+        });
+        Ok(row.map(|(data, expires, version)| Record {
+            data,
+            expires_at_ms: u64::try_from(expires).unwrap_or(0),
+            version: u64::try_from(version).unwrap_or(0),
+        }))
+    }
+
+    async fn write(&self, id: &str, record: &Record, expect: Expect) -> Result<bool> {
+        let (data, exp, ver) = (
+            &record.data[..],
+            to_i64(record.expires_at_ms),
+            to_i64(record.version),
+        );
+        match expect {
+            Expect::Absent => {
+                // A dead row under the id (expired, not yet collected) does not count.
+                let gc_one = format!(
+                    "{} AND session_key = {}",
+                    self.sql.gc,
+                    match self.config.dialect {
+                        Dialect::Postgres => "$2",
+                        _ => "?",
+                    }
+                );
+                let now = now_ms();
+                let insert = &self.sql.insert;
+                on_pool!(self, pool => {
+                    self.call(sqlx::query(&gc_one).bind(now).bind(id).execute(pool)).await.map(|_| ())?;
+                    match tokio::time::timeout(
+                        self.config.timeout,
+                        sqlx::query(insert).bind(id).bind(data).bind(exp).bind(ver).execute(pool),
+                    )
+                    .await
+                    {
+                        Ok(Ok(_)) => Ok(true),
+                        Ok(Err(e)) if unique_violation(&e) => Ok(false),
+                        Ok(Err(e)) => Err(self.fail("query failed").with_source(e)),
+                        Err(_) => Err(self.fail("timed out")),
+                    }
+                })
+            }
+            Expect::Version(v) => {
+                let update = &self.sql.update;
+                let now = now_ms();
+                let done = on_pool!(self, pool => self
+                    .call(sqlx::query(update).bind(data).bind(exp).bind(ver).bind(id).bind(to_i64(v)).bind(now).execute(pool))
+                    .await?
+                    .rows_affected());
+                Ok(done == 1)
+            }
+            Expect::Any => {
+                let upsert = &self.sql.upsert;
+                on_pool!(self, pool => self.call(sqlx::query(upsert).bind(id).bind(data).bind(exp).bind(ver).execute(pool)).await.map(|_| ()))?;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn touch(&self, id: &str, expires_at_ms: u64) -> Result<bool> {
+        let touch = &self.sql.touch;
+        let now = now_ms();
+        let done = on_pool!(self, pool => self
+            .call(sqlx::query(touch).bind(to_i64(expires_at_ms)).bind(id).bind(now).execute(pool))
+            .await?
+            .rows_affected());
+        Ok(done == 1)
+    }
+
+    async fn destroy(&self, id: &str) -> Result<()> {
+        let delete = &self.sql.delete;
+        on_pool!(self, pool => self.call(sqlx::query(delete).bind(id).execute(pool)).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn regenerate(&self, old: &str, new: &str) -> Result<bool> {
+        let rename = &self.sql.rename;
+        let now = now_ms();
+        // One UPDATE of the key: atomic; a taken new id is a unique violation.
+        let result = on_pool!(self, pool => {
+            self.ensure_table().await?;
+            tokio::time::timeout(self.config.timeout, sqlx::query(rename).bind(new).bind(old).bind(now).execute(pool))
+                .await
+                .map(|r| r.map(|done| done.rows_affected()))
+        });
+        match result {
+            Ok(Ok(n)) => Ok(n == 1),
+            Ok(Err(e)) if unique_violation(&e) => Ok(false),
+            Ok(Err(e)) => Err(self.fail("query failed").with_source(e)),
+            Err(_) => Err(self.fail("timed out")),
+        }
+    }
+
+    async fn count(&self, now_ms: u64) -> Result<u64> {
+        let count = &self.sql.count;
+        let n: i64 = on_pool!(self, pool => self.call(sqlx::query_scalar(count).bind(to_i64(now_ms)).fetch_one(pool)).await)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn gc(&self, now_ms: u64) -> Result<u64> {
+        let gc = &self.sql.gc;
+        Ok(
+            on_pool!(self, pool => self.call(sqlx::query(gc).bind(to_i64(now_ms)).execute(pool)).await?.rows_affected()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsn_forms() {
+        let p = |d, s| SqlConfig::parse(d, s).map(|c| c.url);
+        assert_eq!(
+            p(Dialect::MySql, "u:p@tcp(h:1)/db").unwrap(),
+            "mysql://u:p@h:1/db"
+        );
+        assert_eq!(
+            p(Dialect::MySql, "u@/db").unwrap(),
+            "mysql://u@127.0.0.1:3306/db"
+        );
+        assert_eq!(
+            p(Dialect::MySql, "u:p@ss@tcp(h:1)/db").unwrap(),
+            "mysql://u:p%40ss@h:1/db"
+        );
+        assert_eq!(
+            p(Dialect::MySql, "mysql://u@h/db").unwrap(),
+            "mysql://u@h/db"
+        );
+        assert_eq!(
+            p(Dialect::Postgres, "postgres://u@h/db?sslmode=disable").unwrap(),
+            "postgres://u@h/db?sslmode=disable"
+        );
+        assert_eq!(p(Dialect::Sqlite, "./s.db").unwrap(), "sqlite:./s.db");
+        assert_eq!(
+            p(Dialect::Sqlite, "sqlite::memory:").unwrap(),
+            "sqlite::memory:"
+        );
+    }
+
+    #[test]
+    fn bad_configs_name_the_key() {
+        for (d, s) in [
+            (Dialect::MySql, ""),
+            (Dialect::MySql, "u:p@unix(/sock)/db"),
+            (Dialect::MySql, "no slash"),
+            (Dialect::Postgres, "host=x dbname=y"),
+            (Dialect::Sqlite, r#"{"dsn":"x.db","table":"drop table;"}"#),
+            (Dialect::Sqlite, r#"{"dsn":"x.db","timeout_ms":0}"#),
+            (Dialect::Sqlite, "{oops"),
+        ] {
+            let e = SqlConfig::parse(d, s).unwrap_err();
+            assert!(e.to_string().contains("providerConfig"), "{s}: {e}");
+        }
+    }
+
+    #[test]
+    fn messages_hide_the_password() {
+        let c = SqlConfig::parse(
+            Dialect::Postgres,
+            "postgres://app:hunter2@db:5432/main?sslmode=disable",
+        )
+        .unwrap();
+        assert_eq!(c.shown(), "postgres://app@db:5432/main");
+    }
+}
