@@ -93,3 +93,13 @@ EOF
   done
   export POLYSESSION_REDIS_SENTINEL="${list#;}"
 }
+
+start_memcached() {
+  need memcached memcached
+  if ! port_open 11211; then
+    # -I 8m: sessions up to a few MB; the default 1 MB item limit would refuse them.
+    memcached -d -u "$(id -un)" -l 127.0.0.1 -p 11211 -m 256 -I 8m -P "$SERVICES_DIR/memcached.pid"
+    wait_port 11211 memcached
+  fi
+  export POLYSESSION_MEMCACHE=127.0.0.1:11211
+}

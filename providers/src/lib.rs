@@ -1,7 +1,7 @@
 //! Native polysession providers, one cargo feature each, registered under beego's names:
 //! `file` (feature `file`); `redis`, `redis_cluster`, `redis_sentinel` (feature `redis`);
 //! `mysql` (feature `mysql`), `postgresql` alias `postgres` (feature `postgres`), `sqlite`
-//! (feature `sqlite`).
+//! (feature `sqlite`); `memcache` (feature `memcache`).
 //!
 //! Call [`register_all`] once at startup, then name the provider in the config:
 //!
@@ -18,6 +18,8 @@
 #[cfg(feature = "file")]
 mod file;
 
+#[cfg(feature = "memcache")]
+mod memcache;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(any(feature = "mysql", feature = "postgres", feature = "sqlite"))]
@@ -25,6 +27,8 @@ mod sql;
 
 #[cfg(feature = "file")]
 pub use file::FileStore;
+#[cfg(feature = "memcache")]
+pub use memcache::{MemcacheConfig, MemcacheStore};
 #[cfg(feature = "redis")]
 pub use redis::{Mode, RedisConfig, RedisStore};
 #[cfg(any(feature = "mysql", feature = "postgres", feature = "sqlite"))]
@@ -68,6 +72,8 @@ pub fn register_all() {
         register("sqlite", |c| {
             Ok(Arc::new(SqlStore::from_config(Dialect::Sqlite, c)?))
         });
+        #[cfg(feature = "memcache")]
+        register("memcache", |c| Ok(Arc::new(MemcacheStore::from_config(c)?)));
     });
 }
 
