@@ -103,3 +103,39 @@ start_memcached() {
   fi
   export POLYSESSION_MEMCACHE=127.0.0.1:11211
 }
+
+start_postgres() {
+  if ! port_open 5432; then
+    need pg_ctlcluster postgresql postgresql-contrib
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    local hba="/etc/postgresql/$version/main/pg_hba.conf"
+    # Tests connect over TCP as `postgres` without a password, as on the CI machines.
+    if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+      sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    fi
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start
+    wait_port 5432 postgresql
+  fi
+  if ! psql -h 127.0.0.1 -U postgres -d test -c 'select 1' >/dev/null 2>&1; then
+    psql -h 127.0.0.1 -U postgres -d postgres -c 'create database test' >/dev/null
+  fi
+  export POLYSESSION_POSTGRES_ADDR=127.0.0.1:5432
+}
+
+start_mariadb() {
+  if ! port_open 3306; then
+    need mariadbd mariadb-server
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql --bind-address=127.0.0.1
+    wait_port 3306 mariadb
+  fi
+  # Tests connect over TCP as root with an empty password, as on the CI machines.
+  if ! mariadb -h 127.0.0.1 -uroot -e 'select 1' >/dev/null 2>&1; then
+    mariadb -uroot -e "ALTER USER root@localhost IDENTIFIED VIA mysql_native_password USING PASSWORD(''); \
+      CREATE USER IF NOT EXISTS root@'127.0.0.1' IDENTIFIED BY ''; \
+      GRANT ALL ON *.* TO root@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES;"
+  fi
+  mariadb -h 127.0.0.1 -uroot -e 'CREATE DATABASE IF NOT EXISTS test'
+  export POLYSESSION_MYSQL_ADDR=127.0.0.1:3306
+}

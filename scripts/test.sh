@@ -37,6 +37,9 @@ services() {
   start_redis
   start_redis_cluster
   start_redis_sentinel
+  start_memcached
+  start_postgres
+  start_mariadb
   env | grep '^POLYSESSION_' | sort
 }
 

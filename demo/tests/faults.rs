@@ -159,3 +159,168 @@ async fn unreachable_redis_at_startup_is_a_clear_error() {
     );
     assert!(!err.contains("supersecret"), "password leaked: {err}");
 }
+
+/// A private PostgreSQL server in a temporary directory, so stopping it disturbs nothing else.
+struct Postgres {
+    bin: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Postgres {
+    fn find_bin() -> Option<std::path::PathBuf> {
+        let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .collect();
+        dirs.sort();
+        dirs.into_iter().rev().find(|d| d.join("initdb").exists())
+    }
+
+    fn pg(&self, args: &[&str]) -> bool {
+        Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join(args[0]))
+            .args(&args[1..])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn init() -> Option<Postgres> {
+        let bin = Postgres::find_bin()?;
+        let dir = std::env::temp_dir().join(format!("polysession-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).ok()?;
+        let owned = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        let pg = Postgres {
+            bin,
+            dir,
+            port: free_port(),
+        };
+        let data = pg.dir.join("data");
+        let ok = owned
+            && pg.pg(&[
+                "initdb",
+                "-D",
+                data.to_str()?,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ]);
+        ok.then_some(pg)
+    }
+
+    fn start(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        let data = self.dir.join("data");
+        let log = self.dir.join("log");
+        assert!(self.pg(&[
+            "pg_ctl",
+            "-D",
+            data.to_str().unwrap(),
+            "-o",
+            &opts,
+            "-l",
+            log.to_str().unwrap(),
+            "-w",
+            "start"
+        ]));
+        wait_port(self.port);
+    }
+
+    fn stop(&self) {
+        let data = self.dir.join("data");
+        self.pg(&[
+            "pg_ctl",
+            "-D",
+            data.to_str().unwrap(),
+            "-m",
+            "immediate",
+            "-w",
+            "stop",
+        ]);
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn postgres_outage_is_503_and_traffic_recovers() {
+    let Some(pg) = Postgres::init() else {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "cannot run a private PostgreSQL (initdb, runuser)"
+        );
+        eprintln!("SKIPPED (not under CI): cannot run a private PostgreSQL");
+        return;
+    };
+    pg.start();
+    let config = format!(
+        r#"{{"dsn":"postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable","timeout_ms":1000}}"#,
+        pg.port
+    );
+    let (_demo, base) = demo(&["--provider", "postgresql", "--provider-config", &config]);
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let url = format!("{base}/set?key=a&value=1");
+    assert_eq!(
+        client.post(&url).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+
+    pg.stop();
+    let started = Instant::now();
+    let res = client
+        .get(format!("{base}/get?key=a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.text().await.unwrap().contains("STORE_UNAVAILABLE"));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no hang: {:?}",
+        started.elapsed()
+    );
+
+    pg.start();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let res = client
+            .get(format!("{base}/get?key=a"))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::OK {
+            // The data survived the restart.
+            assert_eq!(
+                res.json::<serde_json::Value>().await.unwrap(),
+                serde_json::json!(1)
+            );
+            break;
+        }
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(Instant::now() < deadline, "traffic did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
