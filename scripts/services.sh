@@ -117,6 +117,7 @@ start_postgres() {
     pg_ctlcluster --skip-systemctl-redirect "$version" main start
     wait_port 5432 postgresql
   fi
+  need psql postgresql-client
   if ! psql -h 127.0.0.1 -U postgres -d test -c 'select 1' >/dev/null 2>&1; then
     psql -h 127.0.0.1 -U postgres -d postgres -c 'create database test' >/dev/null
   fi
@@ -130,6 +131,7 @@ start_mariadb() {
     start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql --bind-address=127.0.0.1
     wait_port 3306 mariadb
   fi
+  need mariadb mariadb-client
   # Tests connect over TCP as root with an empty password, as on the CI machines.
   if ! mariadb -h 127.0.0.1 -uroot -e 'select 1' >/dev/null 2>&1; then
     mariadb -uroot -e "ALTER USER root@localhost IDENTIFIED VIA mysql_native_password USING PASSWORD(''); \
