@@ -61,7 +61,7 @@ impl FileStore {
     /// Reads the save path from `config.provider_config`.
     ///
     /// # Errors
-    /// [`BadConfig`](ErrorKind::BadConfig) naming `providerConfig` when the path is empty or
+    /// [`BadConfig`](polysession_core::ErrorKind::BadConfig) naming `providerConfig` when the path is empty or
     /// the JSON form is malformed.
     pub fn from_config(config: &Config) -> Result<Self> {
         let raw = config.provider_config.trim();

@@ -118,7 +118,7 @@ impl RedisConfig {
     /// ```
     ///
     /// # Errors
-    /// [`BadConfig`](ErrorKind::BadConfig) naming `providerConfig`.
+    /// [`BadConfig`](polysession_core::ErrorKind::BadConfig) naming `providerConfig`.
     pub fn parse(mode: Mode, text: &str) -> Result<Self> {
         let bad = |what: &str| {
             Error::bad_config("providerConfig", format!("{}: {what}", mode.provider()))
@@ -281,7 +281,7 @@ impl RedisStore {
     /// Parses `config.provider_config` for `mode`.
     ///
     /// # Errors
-    /// [`BadConfig`](ErrorKind::BadConfig) naming `providerConfig`.
+    /// [`BadConfig`](polysession_core::ErrorKind::BadConfig) naming `providerConfig`.
     pub fn from_config(mode: Mode, config: &Config) -> Result<Self> {
         Ok(RedisStore::new(RedisConfig::parse(
             mode,
