@@ -1,0 +1,149 @@
+//! Unreachable or misconfigured stores: a clear STORE_UNAVAILABLE naming the provider and
+//! the address, never the password, never a panic, never a hang.
+#![cfg(all(
+    feature = "redis",
+    feature = "mysql",
+    feature = "postgres",
+    feature = "sqlite",
+    feature = "memcache"
+))]
+
+use polysession_core::{Config, ErrorKind, Manager, RequestInfo};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "s3cr3t-pw";
+
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn expect_unavailable(provider: &str, config: String, shows: &str) {
+    polysession_providers::register_all();
+    let m = Manager::new(
+        Config::builder()
+            .provider(provider, config)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let err = m.init().await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{provider}: took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.kind(), ErrorKind::StoreUnavailable, "{provider}: {err}");
+    let text = format!("{err} {err:?}");
+    assert!(
+        text.contains(provider) && text.contains(shows),
+        "{provider}: {text}"
+    );
+    assert!(
+        !text.contains(SECRET),
+        "{provider} leaked the password: {text}"
+    );
+    // A request carrying a cookie needs the store: the same error, not a panic.
+    let cookie = "beegosessionID=0123456789abcdef0123456789abcdef";
+    let req = RequestInfo {
+        cookies: vec![cookie],
+        ..Default::default()
+    };
+    assert_eq!(
+        m.start(&req).await.unwrap_err().kind(),
+        ErrorKind::StoreUnavailable
+    );
+}
+
+#[tokio::test]
+async fn servers_down() {
+    let p = closed_port();
+    let addr = format!("127.0.0.1:{p}");
+    let short = r#","timeout_ms":1000}"#;
+    expect_unavailable("redis", format!("{addr},10,{SECRET},0"), &addr).await;
+    expect_unavailable("redis_cluster", format!("{addr},10,{SECRET}"), &addr).await;
+    expect_unavailable(
+        "redis_sentinel",
+        format!("{addr},10,{SECRET},0,mymaster"),
+        &addr,
+    )
+    .await;
+    expect_unavailable(
+        "mysql",
+        format!(r#"{{"dsn":"root:{SECRET}@tcp({addr})/test"{short}"#),
+        &addr,
+    )
+    .await;
+    expect_unavailable(
+        "postgresql",
+        format!(r#"{{"dsn":"postgres://u:{SECRET}@{addr}/test"{short}"#),
+        &addr,
+    )
+    .await;
+    expect_unavailable("memcache", format!(r#"{{"servers":"{addr}"{short}"#), &addr).await;
+}
+
+#[tokio::test]
+async fn wrong_passwords() {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let up = |a: &str| std::net::TcpStream::connect(a).is_ok();
+    if up("127.0.0.1:6379") {
+        // The test Redis has no password: AUTH with one is refused.
+        expect_unavailable(
+            "redis",
+            format!("127.0.0.1:6379,10,{SECRET},0"),
+            "127.0.0.1:6379",
+        )
+        .await;
+    } else {
+        assert!(!ci, "Redis is not running");
+    }
+    if up("127.0.0.1:3306") {
+        let dsn = format!(
+            r#"{{"dsn":"nosuchuser:{SECRET}@tcp(127.0.0.1:3306)/test","timeout_ms":2000}}"#
+        );
+        expect_unavailable("mysql", dsn, "127.0.0.1:3306").await;
+    } else {
+        assert!(!ci, "MariaDB is not running");
+    }
+}
+
+#[tokio::test]
+async fn sql_table_not_created_when_told_not_to() {
+    let dir = std::env::temp_dir().join(format!("polysession-nocreate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("s.db");
+    let cfg = format!(r#"{{"dsn":"{}","create_table":false}}"#, db.display());
+    expect_unavailable("sqlite", cfg, "session").await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_dsns_are_config_errors_at_construction() {
+    polysession_providers::register_all();
+    for (provider, config) in [
+        ("mysql", "not a dsn"),
+        ("postgresql", "host=db user=x"),
+        ("redis", ""),
+        ("memcache", ""),
+        ("file", ""),
+        ("sqlite", r#"{"dsn":"x.db","table":"x; drop table y"}"#),
+    ] {
+        let err = Manager::new(
+            Config::builder()
+                .provider(provider, config)
+                .build()
+                .unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadConfig, "{provider}: {err}");
+        assert!(
+            err.to_string().contains("providerConfig"),
+            "{provider}: {err}"
+        );
+    }
+}
