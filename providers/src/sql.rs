@@ -301,6 +301,16 @@ impl Statements {
     }
 }
 
+/// Parsed connect options, kept until the pool is built inside the runtime.
+enum Options {
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::mysql::MySqlConnectOptions),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::postgres::PgConnectOptions),
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::sqlite::SqliteConnectOptions),
+}
+
 enum Pool {
     #[cfg(feature = "mysql")]
     MySql(sqlx::MySqlPool),
@@ -313,7 +323,7 @@ enum Pool {
 /// Runs `$body` with `$pool` bound to the concrete pool, whatever the dialect.
 macro_rules! on_pool {
     ($self:ident, $pool:ident => $body:expr) => {
-        match &$self.pool {
+        match $self.pool()? {
             #[cfg(feature = "mysql")]
             Pool::MySql($pool) => $body,
             #[cfg(feature = "postgres")]
@@ -328,7 +338,8 @@ macro_rules! on_pool {
 pub struct SqlStore {
     config: SqlConfig,
     sql: Statements,
-    pool: Pool,
+    options: Options,
+    pool: std::sync::OnceLock<Pool>,
     ready: OnceCell<()>,
 }
 
@@ -360,41 +371,60 @@ impl SqlStore {
     pub fn new(config: SqlConfig) -> Result<Self> {
         let d = config.dialect;
         let bad_url = |e: sqlx::Error| bad(d, format!("{}: {e}", config.shown()));
-        fn opts<DB: sqlx::Database>(config: &SqlConfig) -> sqlx::pool::PoolOptions<DB> {
-            sqlx::pool::PoolOptions::new()
-                .max_connections(config.max_connections)
-                .acquire_timeout(config.timeout)
-                .idle_timeout(Some(Duration::from_secs(300)))
-        }
-        let pool = match d {
+        let options = match d {
             #[cfg(feature = "mysql")]
-            Dialect::MySql => {
-                let o = sqlx::mysql::MySqlConnectOptions::from_str(&config.url).map_err(bad_url)?;
-                Pool::MySql(opts(&config).connect_lazy_with(o))
-            }
+            Dialect::MySql => Options::MySql(
+                sqlx::mysql::MySqlConnectOptions::from_str(&config.url).map_err(bad_url)?,
+            ),
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => {
-                let o = sqlx::postgres::PgConnectOptions::from_str(&config.url).map_err(bad_url)?;
-                Pool::Postgres(opts(&config).connect_lazy_with(o))
-            }
+            Dialect::Postgres => Options::Postgres(
+                sqlx::postgres::PgConnectOptions::from_str(&config.url).map_err(bad_url)?,
+            ),
             #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => {
-                let o = sqlx::sqlite::SqliteConnectOptions::from_str(&config.url)
+            Dialect::Sqlite => Options::Sqlite(
+                sqlx::sqlite::SqliteConnectOptions::from_str(&config.url)
                     .map_err(bad_url)?
                     .create_if_missing(true)
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                    .busy_timeout(config.timeout);
-                Pool::Sqlite(opts(&config).connect_lazy_with(o))
-            }
+                    .busy_timeout(config.timeout),
+            ),
             #[allow(unreachable_patterns)]
             _ => return Err(bad(d, "this build does not include that database driver")),
         };
         Ok(SqlStore {
             sql: Statements::new(d, &config.table),
             config,
-            pool,
+            options,
+            pool: std::sync::OnceLock::new(),
             ready: OnceCell::new(),
         })
+    }
+
+    /// The pool, built on first use: sqlx spawns its maintenance task on the Tokio runtime, so
+    /// it cannot be built in a plain constructor.
+    fn pool(&self) -> Result<&Pool> {
+        if let Some(pool) = self.pool.get() {
+            return Ok(pool);
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(self.fail("the SQL providers need a Tokio runtime"));
+        }
+        fn opts<DB: sqlx::Database>(config: &SqlConfig) -> sqlx::pool::PoolOptions<DB> {
+            sqlx::pool::PoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(config.timeout)
+                .idle_timeout(Some(Duration::from_secs(300)))
+        }
+        let pool = match &self.options {
+            #[cfg(feature = "mysql")]
+            Options::MySql(o) => Pool::MySql(opts(&self.config).connect_lazy_with(o.clone())),
+            #[cfg(feature = "postgres")]
+            Options::Postgres(o) => Pool::Postgres(opts(&self.config).connect_lazy_with(o.clone())),
+            #[cfg(feature = "sqlite")]
+            Options::Sqlite(o) => Pool::Sqlite(opts(&self.config).connect_lazy_with(o.clone())),
+        };
+        // Two first calls racing build two pools; the loser's is dropped unused.
+        Ok(self.pool.get_or_init(|| pool))
     }
 
     /// Parses `config.provider_config` for `dialect` and makes the store.

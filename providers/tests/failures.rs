@@ -147,3 +147,26 @@ fn bad_dsns_are_config_errors_at_construction() {
         );
     }
 }
+
+#[test]
+fn sql_store_built_outside_a_runtime_works_inside_one() {
+    polysession_providers::register_all();
+    let dir = std::env::temp_dir().join(format!("polysession-nort-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.db");
+    // No Tokio runtime here: building the manager must not panic.
+    let m = Manager::new(
+        Config::builder()
+            .provider("sqlite", path.to_str().unwrap())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut s = m.start(&RequestInfo::default()).await.unwrap();
+        s.set("a", 1).unwrap();
+        assert!(m.release(s).await.unwrap().set_cookie.is_some());
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
