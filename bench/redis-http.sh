@@ -20,8 +20,8 @@ wait_port $PORT polysession-demo
 wrk -t2 -c"$C" -d2s -s bench/counter.lua "http://127.0.0.1:$PORT/" >/dev/null   # warm up, make sessions
 demo_rps=$(wrk -t2 -c"$C" -d"${SECS}s" -s bench/counter.lua "http://127.0.0.1:$PORT/" | awk '/^Requests\/sec/ {print $2}')
 rb=$(redis-benchmark -h 127.0.0.1 -p 6379 -c "$C" -n 200000 -t get,set -q -r 100000 2>/dev/null | tr '\r' '\n')
-set_rps=$(echo "$rb" | awk -F'[: ]+' '/^SET/ {print $2; exit}')
-get_rps=$(echo "$rb" | awk -F'[: ]+' '/^GET/ {print $2; exit}')
+set_rps=$(echo "$rb" | awk '/^SET: [0-9]/ {print $2; exit}')
+get_rps=$(echo "$rb" | awk '/^GET: [0-9]/ {print $2; exit}')
 pair_rps=$(awk -v g="$get_rps" -v s="$set_rps" 'BEGIN {printf "%.0f", 1 / (1/g + 1/s)}')
 echo "connections:                      $C"
 echo "demo GET / (1 read + 1 write):    $demo_rps req/s"

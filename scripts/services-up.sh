@@ -3,9 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
-start_redis
-start_redis_cluster
-start_redis_sentinel
-start_memcached
-start_postgres
-start_mariadb
+start_all

@@ -141,3 +141,13 @@ start_mariadb() {
   mariadb -h 127.0.0.1 -uroot -e 'CREATE DATABASE IF NOT EXISTS test'
   export POLYSESSION_MYSQL_ADDR=127.0.0.1:3306
 }
+
+# Every server the tests use.
+start_all() {
+  start_redis
+  start_redis_cluster
+  start_redis_sentinel
+  start_memcached
+  start_postgres
+  start_mariadb
+}

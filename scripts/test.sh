@@ -34,12 +34,7 @@ services() {
   step "services on loopback (installed with apt when missing)"
   # shellcheck source=scripts/services.sh
   source "$ROOT/scripts/services.sh"
-  start_redis
-  start_redis_cluster
-  start_redis_sentinel
-  start_memcached
-  start_postgres
-  start_mariadb
+  start_all
   env | grep '^POLYSESSION_' | sort
 }
 

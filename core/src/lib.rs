@@ -36,4 +36,4 @@ pub use payload::FORMAT_VERSION;
 pub use registry::{providers, register, Factory};
 pub use seal::{KeyRing, MAX_COOKIE_BYTES, MIN_SECRET_BYTES};
 pub use session::{IdSource, Session};
-pub use store::{Capabilities, Expect, Record, Store};
+pub use store::{regenerate_by_copy, Capabilities, Expect, Record, Store};

@@ -123,14 +123,7 @@ pub trait Store: MaybeSend + MaybeSync {
     /// # Errors
     /// [`StoreUnavailable`](crate::ErrorKind::StoreUnavailable) on backend failure.
     async fn regenerate(&self, old: &str, new: &str) -> Result<bool> {
-        let Some(record) = self.read(old).await? else {
-            return Ok(false);
-        };
-        if !self.write(new, &record, Expect::Absent).await? {
-            return Ok(false);
-        }
-        self.destroy(old).await?;
-        Ok(true)
+        regenerate_by_copy(self, old, new).await
     }
 
     /// The number of live sessions (beego's `SessionAll`), not counting records expired at
@@ -145,4 +138,25 @@ pub trait Store: MaybeSend + MaybeSync {
     /// # Errors
     /// [`StoreUnavailable`](crate::ErrorKind::StoreUnavailable) on backend failure.
     async fn gc(&self, now_ms: u64) -> Result<u64>;
+}
+
+/// The portable id move behind [`Store::regenerate`]'s default: read `old`, write it under
+/// `new` if `new` is free, delete `old`. For stores that can move atomically only sometimes
+/// (a Redis Cluster, when the two ids hash to different slots).
+///
+/// # Errors
+/// Whatever the store's `read`, `write` and `destroy` return.
+pub async fn regenerate_by_copy<S: Store + ?Sized>(
+    store: &S,
+    old: &str,
+    new: &str,
+) -> Result<bool> {
+    let Some(record) = store.read(old).await? else {
+        return Ok(false);
+    };
+    if !store.write(new, &record, Expect::Absent).await? {
+        return Ok(false);
+    }
+    store.destroy(old).await?;
+    Ok(true)
 }

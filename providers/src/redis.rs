@@ -638,14 +638,7 @@ impl Store for RedisStore {
         }
         // In a cluster the two ids hash to different slots: copy under compare-and-set, then
         // delete the old key. The new id is unknown to clients until this returns.
-        let Some(record) = self.read(old).await? else {
-            return Ok(false);
-        };
-        if !self.write(new, &record, Expect::Absent).await? {
-            return Ok(false);
-        }
-        self.destroy(old).await?;
-        Ok(true)
+        polysession_core::regenerate_by_copy(self, old, new).await
     }
 
     async fn count(&self, _now_ms: u64) -> Result<u64> {
