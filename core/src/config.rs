@@ -257,18 +257,47 @@ impl Config {
     /// # Errors
     /// [`BadConfig`](crate::ErrorKind::BadConfig) naming the key whose value is wrong.
     pub fn apply_beego_json(&mut self, json: &str) -> Result<()> {
-        let value: Value = serde_json::from_str(json)
-            .map_err(|e| Error::bad_config("sessionConfig", format!("not valid JSON: {e}")))?;
-        let Value::Object(map) = value else {
-            return Err(Error::bad_config("sessionConfig", "must be a JSON object"));
-        };
+        let map = parse_object(json, "sessionConfig")?;
+        self.apply_map(&map, false)
+    }
+
+    /// Applies the options object of the Node, Python and wasm packages: the camelCase keys
+    /// of [`Config::from_beego_json`] (any case), where `providerConfig` may also be a JSON
+    /// object, and where an unknown key is an error instead of being ignored. This is the one
+    /// option mapping every binding shares; host-only options (a store object, a clock) are
+    /// taken out by the binding before it calls this.
+    ///
+    /// ```
+    /// use polysession_core::Config;
+    /// let mut c = Config::default();
+    /// c.apply_options(r#"{"cookieName": "sid", "provider": "cookie",
+    ///     "providerConfig": {"keys": ["0123456789abcdef0123456789abcdef"]}}"#).unwrap();
+    /// assert_eq!(c.provider_config, r#"{"keys":["0123456789abcdef0123456789abcdef"]}"#);
+    /// let err = c.apply_options(r#"{"cookieNmae": "sid"}"#).unwrap_err();
+    /// assert!(err.to_string().contains("cookieNmae"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`BadConfig`](crate::ErrorKind::BadConfig) naming the unknown key or the key whose
+    /// value is wrong.
+    pub fn apply_options(&mut self, json: &str) -> Result<()> {
+        let map = parse_object(json, "options")?;
+        self.apply_map(&map, true)
+    }
+
+    fn apply_map(&mut self, map: &serde_json::Map<String, Value>, strict: bool) -> Result<()> {
         let mut hash_key: Option<String> = None;
         let mut hash_func: Option<String> = None;
         let mut max_set = false;
         let mut gc_set = false;
-        for (raw_key, v) in &map {
+        for (raw_key, v) in map {
             let key = raw_key.split(',').next().unwrap_or_default().trim();
             let as_text = match v {
+                Value::Object(_) | Value::Array(_)
+                    if key.eq_ignore_ascii_case("providerConfig") =>
+                {
+                    v.to_string()
+                }
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
@@ -296,7 +325,9 @@ impl Config {
                 "sessionidhashfunc" => hash_func = Some(as_text),
                 "sessionidhashkey" => hash_key = Some(as_text),
                 other => {
-                    self.set_common(other, key, &as_text)?;
+                    if !self.set_common(other, key, &as_text)? && strict {
+                        return Err(Error::bad_config(key, "is not a polysession option"));
+                    }
                 }
             }
         }
@@ -352,6 +383,15 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+fn parse_object(json: &str, what: &str) -> Result<serde_json::Map<String, Value>> {
+    let value: Value = serde_json::from_str(json)
+        .map_err(|e| Error::bad_config(what, format!("not valid JSON: {e}")))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(Error::bad_config(what, "must be a JSON object")),
     }
 }
 
@@ -819,5 +859,28 @@ sessionidprefix = app-
         assert!(AppConf::parse("what is this").is_err());
         let err = AppConf::parse("sessioncookiesamesite = 7").unwrap_err();
         assert!(err.to_string().contains("sessioncookiesamesite"));
+    }
+
+    #[test]
+    fn options_are_strict_beego_json_is_not() {
+        let mut c = Config::default();
+        c.apply_options(r#"{"maxLifetime": 60, "COOKIESAMESITE": "strict", "domain": null}"#)
+            .unwrap();
+        assert_eq!((c.max_lifetime, c.same_site), (60, SameSite::Strict));
+        for (bad, key) in [
+            (r#"{"store": {}}"#, "store"),
+            (r#"{"cookieName": ["a"]}"#, "cookieName"),
+            (r#"{"maxLifetime": "soon"}"#, "maxLifetime"),
+            (r#"[1, 2]"#, "options"),
+            (r#"{"#, "options"),
+        ] {
+            let err = c.apply_options(bad).unwrap_err();
+            assert_eq!(err.code(), "BAD_CONFIG");
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
+        // beego's own JSON ignores keys it does not know, as beego does.
+        c.apply_beego_json(r#"{"somethingElse": 1, "providerConfig": {"keys": []}}"#)
+            .unwrap();
+        assert_eq!(c.provider_config, r#"{"keys":[]}"#);
     }
 }

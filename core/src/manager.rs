@@ -159,6 +159,8 @@ impl ManagerBuilder {
             Some(c) => c,
             None => default_clock()?,
         };
+        // On wasm32 (single-threaded) host clocks and stores are neither Send nor Sync.
+        #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
         Ok(Manager {
             inner: Arc::new(Inner {
                 write_locks: (0..WRITE_LOCKS)
