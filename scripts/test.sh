@@ -43,10 +43,12 @@ rust_checks() {
   cargo fmt --all -- --check
   step "cargo clippy (all targets, warnings are errors)"
   cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
-  step "core builds for wasm32-unknown-unknown"
-  cargo build -p polysession-core --target wasm32-unknown-unknown --locked
+  step "cargo clippy for wasm32-unknown-unknown (core and the wasm package)"
+  cargo clippy -p polysession-core -p polysession-wasm --target wasm32-unknown-unknown \
+    --all-targets --locked -- -D warnings
   step "rustdoc (broken links are errors)"
   RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked
+  RUSTDOCFLAGS="-D warnings" cargo doc -p polysession-wasm --target wasm32-unknown-unknown --no-deps --locked
 }
 
 LOG_DIR=$(mktemp -d)
@@ -57,10 +59,30 @@ rust_tests() {
   cargo test --workspace --all-features --locked 2>&1 | tee "$LOG_DIR/cargo-test.log"
 }
 
-# One closing line over every suite: "N passed, N failed".
+wasm_package() {
+  # shellcheck source=scripts/wasm.sh
+  source "$ROOT/scripts/wasm.sh"
+  step "wasm toolchain (target, wasm-bindgen-cli $(wasm_bindgen_version), npm packages)"
+  if ! command -v node >/dev/null 2>&1; then
+    source "$ROOT/scripts/services.sh"
+    need node nodejs npm
+  fi
+  node --version
+  wasm_toolchain
+  step "wasm package build (wasm-bindgen, wasm-opt) and size"
+  wasm_build
+  step "wasm tests: wasm-bindgen-test in Node, then node --test (routes, cookies, errors, cross-build)"
+  # The native demo binary that cargo test built, for the cross-build seal tests.
+  export POLYSESSION_DEMO_BIN="$CARGO_TARGET_DIR/debug/polysession-demo"
+  wasm_test 2>&1 | tee "$LOG_DIR/wasm-test.log"
+}
+
+# One closing line over every suite: "N passed, N failed" (cargo and node --test counts).
 summary() {
   cat "$LOG_DIR"/*.log | awk '
     /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+    /^ℹ pass [0-9]+$/ { p += $3 }
+    /^ℹ fail [0-9]+$/ { f += $3 }
     END { printf "tests: %d passed, %d failed\n", p, f }'
 }
 
@@ -68,5 +90,6 @@ ensure_rust
 rust_checks
 services
 rust_tests
+wasm_package
 step "all suites passed"
 summary

@@ -174,6 +174,17 @@ mod tests {
     const A: &str = "0123456789abcdef0123456789abcdef-a";
     const B: &str = "0123456789abcdef0123456789abcdef-b";
 
+    /// Sealed once by the native build; `wasm/src/lib.rs` opens the same bytes on wasm32.
+    const VECTOR: &str = "AXwsr2KtV6Yf_Ck592b6vvBh98IaUdTWvrIhutRlGCVQElmje2LqTuSgvs4MM9OJBbSGs2ZiV-WEf3BPwhWvtPXqYPStyA4ykrsDYEhOOgCDrJriIg";
+
+    #[test]
+    fn a_fixed_vector_still_opens() {
+        let ring = KeyRing::new(&[A]).unwrap();
+        let plain = ring.open(VECTOR, b"sid").unwrap();
+        assert_eq!(plain, br#"{"v":1,"created":1,"data":{"from":"native"}}"#);
+        assert!(ring.open(VECTOR, b"other").is_none());
+    }
+
     #[test]
     fn tampering_is_rejected() {
         let ring = KeyRing::new(&[A]).unwrap();

@@ -74,3 +74,60 @@ pub(crate) fn from_js_value(key: &str, value: &JsValue) -> JsResult<Value> {
         .ok_or_else(|| bad("it has no JSON form (a function or a symbol)".into()))?;
     serde_json::from_str(&text).map_err(|e| bad(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn js(source: &str) -> JsValue {
+        js_sys::Function::new_no_args(&format!("return ({source});"))
+            .call0(&JsValue::UNDEFINED)
+            .unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn json_values_round_trip() {
+        let value = serde_json::json!({"s": "é ✓ \u{0}", "n": [1, -2.5, 9007199254740991_i64], "b": true, "z": null});
+        let back = from_js_value("k", &to_js_value(&value).unwrap()).unwrap();
+        assert_eq!(back, value);
+        assert_eq!(
+            from_js_value("k", &js("new Date(0)")).unwrap(),
+            serde_json::json!("1970-01-01T00:00:00.000Z")
+        );
+        assert_eq!(from_js_value("k", &js("NaN")).unwrap(), Value::Null);
+    }
+
+    #[wasm_bindgen_test]
+    fn values_without_json_are_bad_input() {
+        for source in [
+            "undefined",
+            "() => 1",
+            "Symbol('s')",
+            "10n",
+            "(() => { const o = {}; o.o = o; return o; })()",
+        ] {
+            let err = from_js_value("key", &js(source)).unwrap_err();
+            let code = js_sys::Reflect::get(&err, &"code".into()).unwrap();
+            assert_eq!(code.as_string().as_deref(), Some("BAD_INPUT"), "{source}");
+            let message = err.dyn_ref::<js_sys::Error>().unwrap().message();
+            assert!(String::from(message).contains("`key`"), "{source}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn the_clock_is_the_host_clock_or_the_given_now() {
+        let real = JsClock::new(JsValue::UNDEFINED).unwrap().now_ms();
+        assert!((real as f64 - js_sys::Date::now()).abs() < 60_000.0);
+        assert_eq!(JsClock::new(js("() => 1234.9")).unwrap().now_ms(), 1234);
+        for bad in [
+            "'noon'",
+            "() => NaN",
+            "() => -1",
+            "() => 'x'",
+            "() => { throw new Error('x') }",
+        ] {
+            assert!(JsClock::new(js(bad)).is_err(), "{bad}");
+        }
+    }
+}

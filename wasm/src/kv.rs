@@ -195,3 +195,141 @@ impl Store for KvStore {
         Ok(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polysession_core::ManualClock;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// A KV over a Map that records the options of every `put` and lists 2 keys per page.
+    fn namespace(fail: bool) -> JsValue {
+        let source = format!(
+            "const m = new Map(); const puts = []; const fail = {fail};
+             const check = (op) => {{ if (fail) throw new Error(op + ' went wrong'); }};
+             return {{ m, puts,
+               async get(k) {{ check('get'); return m.has(k) ? m.get(k) : null; }},
+               async put(k, v, o) {{ check('put'); puts.push(o.expirationTtl); m.set(k, v); }},
+               async delete(k) {{ check('delete'); m.delete(k); }},
+               async list({{ prefix, cursor }}) {{
+                 const names = [...m.keys()].filter((k) => k.startsWith(prefix)).sort();
+                 const start = cursor ? Number(cursor) : 0;
+                 const done = start + 2 >= names.length;
+                 return {{ keys: names.slice(start, start + 2).map((name) => ({{ name }})),
+                          list_complete: done, cursor: done ? undefined : String(start + 2) }};
+               }} }};"
+        );
+        js_sys::Function::new_no_args(&source)
+            .call0(&JsValue::UNDEFINED)
+            .unwrap()
+    }
+
+    fn store(ns: &JsValue, config: &str) -> KvStore {
+        #[allow(clippy::arc_with_non_send_sync)]
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        KvStore::new(ns.clone(), config, clock).unwrap()
+    }
+
+    fn record(version: u64, expires_at_ms: u64) -> Record {
+        Record {
+            data: br#"{"v":1,"created":1,"data":{"a":":"}}"#.to_vec(),
+            expires_at_ms,
+            version,
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn crud_ttl_and_prefix() {
+        let ns = namespace(false);
+        let kv = store(&ns, r#"{"prefix":"s:"}"#);
+        assert_eq!(kv.read("a").await.unwrap(), None);
+        assert!(kv
+            .write("a", &record(3, 1_000_000 + 90_500), Expect::Absent)
+            .await
+            .unwrap());
+        assert_eq!(
+            kv.read("a").await.unwrap(),
+            Some(record(3, 1_000_000 + 90_500))
+        );
+        // TTLs are whole seconds, rounded up, and at least Workers KV's 60.
+        kv.write("b", &record(1, 1_000_000 + 5_000), Expect::Any)
+            .await
+            .unwrap();
+        let puts: Vec<f64> = js_sys::Array::from(&Reflect::get(&ns, &"puts".into()).unwrap())
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .collect();
+        assert_eq!(puts, vec![91.0, 60.0]);
+        let map: js_sys::Map = Reflect::get(&ns, &"m".into()).unwrap().unchecked_into();
+        assert!(map.has(&"s:a".into()));
+        assert!(kv.regenerate("a", "c").await.unwrap());
+        assert_eq!(kv.read("a").await.unwrap(), None);
+        assert_eq!(kv.read("c").await.unwrap().unwrap().version, 3);
+        assert!(!kv.regenerate("gone", "d").await.unwrap());
+        kv.write("e", &record(1, 2_000_000), Expect::Absent)
+            .await
+            .unwrap();
+        map.set(&"other".into(), &"not ours".into());
+        assert_eq!(
+            kv.count(0).await.unwrap(),
+            3,
+            "paged through list(), prefix only"
+        );
+        kv.destroy("c").await.unwrap();
+        assert_eq!(kv.read("c").await.unwrap(), None);
+        assert_eq!(kv.gc(0).await.unwrap(), 0);
+    }
+
+    #[wasm_bindgen_test]
+    async fn failures_name_the_method() {
+        let kv = store(&namespace(true), "");
+        let err = kv.read("a").await.unwrap_err();
+        assert_eq!(err.code(), "STORE_UNAVAILABLE");
+        assert!(
+            err.to_string().contains("`get` failed: get went wrong"),
+            "{err}"
+        );
+        let err = kv.write("a", &record(1, 1), Expect::Any).await.unwrap_err();
+        assert!(err.to_string().contains("put went wrong"), "{err}");
+    }
+
+    #[wasm_bindgen_test]
+    fn bad_namespaces_and_configs() {
+        let clock: Arc<dyn Clock> = {
+            #[allow(clippy::arc_with_non_send_sync)]
+            let c = Arc::new(ManualClock::new(0));
+            c
+        };
+        let ns = namespace(false);
+        for config in ["[]", r#"{"prefix":1}"#, "{"] {
+            let err = KvStore::new(ns.clone(), config, clock.clone())
+                .err()
+                .unwrap();
+            assert_eq!(err.code(), "BAD_CONFIG", "{config}");
+        }
+        let partial = js_sys::Function::new_no_args("return { get() {}, put() {} };")
+            .call0(&JsValue::UNDEFINED)
+            .unwrap();
+        for bad in [partial, JsValue::from(5), JsValue::NULL] {
+            let err = KvStore::new(bad, "", clock.clone()).err().unwrap();
+            assert!(err.to_string().contains("`store`"), "{err}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn the_stored_text_round_trips_and_junk_is_no_record() {
+        let r = record(7, 123);
+        assert_eq!(decode(&encode(&r).unwrap()), Some(r));
+        for junk in [
+            "",
+            "ps1",
+            "ps1:1:2",
+            "ps1:x:2:{}",
+            "ps1:1:-2:{}",
+            "ps2:1:2:{}",
+            "{}",
+        ] {
+            assert_eq!(decode(junk), None, "{junk}");
+        }
+    }
+}

@@ -111,6 +111,50 @@ fn release_object(release: polysession_core::Release) -> Object {
     out
 }
 
+/// `start` for request parts `[cookie, url, id header, X-Forwarded-Proto, form body]`.
+async fn start_impl(
+    manager: polysession_core::Manager,
+    parts: [Option<String>; 5],
+) -> JsResult<Session> {
+    let [cookie, url, sid_header, forwarded_proto, form] = parts;
+    let url = url.unwrap_or_default();
+    let https = url
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https:"));
+    let query = url
+        .split('#')
+        .next()
+        .and_then(|u| u.split_once('?'))
+        .map(|(_, q)| q);
+    let req = RequestInfo {
+        cookies: cookie.as_deref().into_iter().collect(),
+        query,
+        form: form.as_deref(),
+        sid_header: sid_header.as_deref(),
+        https,
+        forwarded_proto: forwarded_proto.as_deref(),
+    };
+    let session = manager.start(&req).await.map_err(to_js)?;
+    Ok(Session::new(session, manager))
+}
+
+/// `commit`: releases the session; on failure it is put back open for a retry.
+async fn commit_impl(
+    manager: polysession_core::Manager,
+    state: &std::cell::RefCell<State>,
+) -> JsResult<Object> {
+    let taken = Session::take(state, State::Committed)?;
+    match manager.release(taken.clone()).await {
+        Ok(release) => Ok(release_object(release)),
+        Err(e) => {
+            if let Ok(mut slot) = state.try_borrow_mut() {
+                *slot = State::Open(taken);
+            }
+            Err(to_js(e))
+        }
+    }
+}
+
 #[wasm_bindgen(js_class = RawManager)]
 impl Manager {
     /// A manager from an options object (camelCase beego keys plus `provider`,
@@ -147,25 +191,8 @@ impl Manager {
     ) -> Promise {
         let manager = self.inner.clone();
         future_to_promise(async move {
-            let url = url.unwrap_or_default();
-            let https = url
-                .get(..6)
-                .is_some_and(|s| s.eq_ignore_ascii_case("https:"));
-            let query = url
-                .split('#')
-                .next()
-                .and_then(|u| u.split_once('?'))
-                .map(|(_, q)| q);
-            let req = RequestInfo {
-                cookies: cookie.as_deref().into_iter().collect(),
-                query,
-                form: form.as_deref(),
-                sid_header: sid_header.as_deref(),
-                https,
-                forwarded_proto: forwarded_proto.as_deref(),
-            };
-            let session = manager.start(&req).await.map_err(to_js)?;
-            Ok(Session::new(session, manager).into())
+            let parts = [cookie, url, sid_header, forwarded_proto, form];
+            Ok(start_impl(manager, parts).await?.into())
         })
     }
 
@@ -175,18 +202,7 @@ impl Manager {
     pub fn commit(&self, session: &Session) -> Promise {
         let manager = self.inner.clone();
         let state = session.state.clone();
-        future_to_promise(async move {
-            let taken = Session::take(&state, State::Committed)?;
-            match manager.release(taken.clone()).await {
-                Ok(release) => Ok(release_object(release).into()),
-                Err(e) => {
-                    if let Ok(mut slot) = state.try_borrow_mut() {
-                        *slot = State::Open(taken);
-                    }
-                    Err(to_js(e))
-                }
-            }
-        })
+        future_to_promise(async move { Ok(commit_impl(manager, &state).await?.into()) })
     }
 
     /// How many sessions the store holds; rejects with `UNSUPPORTED` for `cookie`, and for
@@ -261,5 +277,121 @@ impl KeyRing {
     pub fn open(&self, sealed: &str, context: &str) -> Option<String> {
         let plain = self.ring.open(sealed, context.as_bytes())?;
         String::from_utf8(plain).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef-a";
+    /// Sealed by the native build (core's `seal::tests::VECTOR`): the same bytes open here.
+    const NATIVE_VECTOR: &str = "AXwsr2KtV6Yf_Ck592b6vvBh98IaUdTWvrIhutRlGCVQElmje2LqTuSgvs4MM9OJBbSGs2ZiV-WEf3BPwhWvtPXqYPStyA4ykrsDYEhOOgCDrJriIg";
+
+    fn js(source: &str) -> JsValue {
+        js_sys::Function::new_no_args(&format!("return ({source});"))
+            .call0(&JsValue::UNDEFINED)
+            .unwrap()
+    }
+
+    fn code(err: &JsValue) -> String {
+        let name = Reflect::get(err, &"name".into()).unwrap().as_string();
+        assert_eq!(name.as_deref(), Some("PolysessionError"));
+        Reflect::get(err, &"code".into())
+            .unwrap()
+            .as_string()
+            .unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn a_native_seal_opens_in_wasm() {
+        let ring = KeyRing::new(vec![SECRET.into()]).unwrap();
+        assert_eq!(
+            ring.open(NATIVE_VECTOR, "sid").as_deref(),
+            Some(r#"{"v":1,"created":1,"data":{"from":"native"}}"#)
+        );
+        assert_eq!(ring.open(NATIVE_VECTOR, "other"), None);
+        let sealed = ring.seal("back", "sid").unwrap();
+        assert_eq!(ring.open(&sealed, "sid").as_deref(), Some("back"));
+    }
+
+    #[wasm_bindgen_test]
+    fn providers_from_options() {
+        let keys = format!("{{providerConfig: {{keys: ['{SECRET}']}}}}");
+        assert_eq!(Manager::new(js(&keys)).unwrap().provider(), "cookie");
+        let json = format!(r#"{{"providerConfig": "{{\"keys\":[\"{SECRET}\"]}}"}}"#);
+        assert_eq!(Manager::new(json.into()).unwrap().provider(), "cookie");
+        let kv = "{store: {get() {}, put() {}, delete() {}}}";
+        assert_eq!(Manager::new(js(kv)).unwrap().provider(), "kv");
+        assert_eq!(
+            Manager::new(js("{provider: 'memory'}")).unwrap().provider(),
+            "memory"
+        );
+        for (bad, want) in [
+            ("undefined", "BAD_CONFIG"),
+            ("{provider: 'kv'}", "BAD_CONFIG"),
+            ("{provider: 'memory', store: {}}", "BAD_CONFIG"),
+            ("{provider: 'nope'}", "UNKNOWN_PROVIDER"),
+            ("{provider: 'memory', cookieNmae: 'x'}", "BAD_CONFIG"),
+            ("{provider: 'memory', x: 1n}", "BAD_CONFIG"),
+            ("'{'", "BAD_CONFIG"),
+            ("true", "BAD_CONFIG"),
+        ] {
+            let err = Manager::new(js(bad)).err().unwrap();
+            assert_eq!(code(&err), want, "{bad}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn start_set_commit_and_back() {
+        let m = Manager::new(js("{provider: 'memory', EnableSidInURLQuery: true}")).unwrap();
+        let none = || [None, None, None, None, None];
+        let s = start_impl(m.inner.clone(), none()).await.unwrap();
+        s.set("n", JsValue::from(5)).unwrap();
+        let id = s.id().unwrap();
+        let out = commit_impl(m.inner.clone(), &s.state).await.unwrap();
+        let cookie = Reflect::get(&out, &"setCookie".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
+        assert!(
+            cookie.starts_with(&format!("beegosessionID={id};")),
+            "{cookie}"
+        );
+        assert_eq!(
+            Reflect::get(&out, &"outcome".into())
+                .unwrap()
+                .as_string()
+                .as_deref(),
+            Some("written")
+        );
+        assert_eq!(
+            code(&commit_impl(m.inner.clone(), &s.state).await.unwrap_err()),
+            "BAD_INPUT"
+        );
+        // By cookie, by query (with a fragment), over https.
+        let by_cookie = [Some(format!("beegosessionID={id}")), None, None, None, None];
+        let by_query = [
+            None,
+            Some(format!("https://x/p?beegosessionID={id}#frag")),
+            None,
+            None,
+            None,
+        ];
+        for parts in [by_cookie, by_query] {
+            let again = start_impl(m.inner.clone(), parts).await.unwrap();
+            assert_eq!(again.get("n").unwrap().as_f64(), Some(5.0));
+            assert!(!again.is_new().unwrap());
+        }
+        // Garbage in every part: a fresh session, no error.
+        let junk = Some("\u{0}%%;;==\u{fffd}".repeat(100));
+        let fresh = start_impl(
+            m.inner.clone(),
+            [junk.clone(), junk.clone(), junk.clone(), junk.clone(), junk],
+        )
+        .await
+        .unwrap();
+        assert!(fresh.is_new().unwrap());
     }
 }
