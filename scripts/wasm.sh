@@ -58,7 +58,7 @@ wasm_size() {
 wasm_test() {
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     cargo test -p polysession-wasm --target wasm32-unknown-unknown --locked
-  (cd "$WASM_ROOT/wasm" && node --test --test-reporter=spec test/*.test.js)
+  (cd "$WASM_ROOT/wasm" && node_modules/.bin/tsc -p tsconfig.json && node --test --test-reporter=spec test/*.test.js)
 }
 
 wasm_all() {

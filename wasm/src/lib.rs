@@ -26,6 +26,58 @@ use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A store shaped like a Cloudflare Workers KV namespace; methods may return promises. */
+export interface KVNamespaceLike {
+  get(key: string): Promise<string | null> | string | null;
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
+  delete(key: string): Promise<unknown> | unknown;
+  /** Optional: lets `count()` work. */
+  list?(options: { prefix: string; cursor?: string }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>;
+}
+
+/** The camelCase beego keys (any case is accepted), plus the host-only `store` and `now`. */
+export interface ManagerOptions {
+  /** `cookie` (default), `memory`, or `kv` (implied by `store`). */
+  provider?: "cookie" | "memory" | "kv" | string;
+  /** cookie: `{ keys: [newest, ...older] }` (32+ byte secrets); kv: `{ prefix }`; memory: `{ capacity }`. */
+  providerConfig?: string | Record<string, unknown>;
+  store?: KVNamespaceLike;
+  /** A clock in Unix milliseconds (default `Date.now`). */
+  now?: () => number;
+  cookieName?: string;
+  enableSetCookie?: boolean;
+  gclifetime?: number;
+  maxLifetime?: number;
+  absoluteLifetime?: number;
+  touchInterval?: number;
+  cookieLifeTime?: number;
+  secure?: boolean;
+  trustForwardedProto?: boolean;
+  disableHTTPOnly?: boolean;
+  domain?: string;
+  cookiePath?: string;
+  cookieSameSite?: "Lax" | "Strict" | "None" | "Default" | number;
+  sessionIDLength?: number;
+  sessionIDPrefix?: string;
+  sessionIDHashFunc?: "sha1" | "";
+  sessionIDHashKey?: string;
+  EnableSidInHTTPHeader?: boolean;
+  SessionNameInHTTPHeader?: string;
+  EnableSidInURLQuery?: boolean;
+}
+
+/** What `commit` adds to the response. */
+export interface CommitHeaders {
+  setCookie?: string;
+  sidHeader?: [string, string];
+  noStore: boolean;
+  varyCookie: boolean;
+  outcome: "unchanged" | "written" | "touched" | "gone" | "destroyed";
+}
+"#;
+
 /// A session manager over one provider: `cookie` (the default), `memory` or `kv`.
 #[wasm_bindgen(js_name = RawManager)]
 pub struct Manager {
@@ -161,7 +213,9 @@ impl Manager {
     /// `providerConfig`, `store` and `now`) or a beego JSON config string.
     /// Throws `BAD_CONFIG` naming the key, or `UNKNOWN_PROVIDER`.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> JsResult<Manager> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "ManagerOptions | string")] options: JsValue,
+    ) -> JsResult<Manager> {
         let (config, store, now) = configure(&options)?;
         // wasm32 is single-threaded: the Arc only satisfies the builder's type.
         #[allow(clippy::arc_with_non_send_sync)]
@@ -181,6 +235,7 @@ impl Manager {
     /// Starts the session of a request from its parts: the `Cookie` header, the URL, the id
     /// header (when enabled), `X-Forwarded-Proto` and an urlencoded body (when enabled).
     /// Resolves to a [`Session`]; rejects only with `STORE_UNAVAILABLE`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Session>")]
     pub fn start(
         &self,
         cookie: Option<String>,
@@ -199,6 +254,7 @@ impl Manager {
     /// Writes the session and resolves to the headers to add:
     /// `{ setCookie?, sidHeader?: [name, id], noStore, varyCookie, outcome }`.
     /// On failure the session stays open, so the call can be retried.
+    #[wasm_bindgen(unchecked_return_type = "Promise<CommitHeaders>")]
     pub fn commit(&self, session: &Session) -> Promise {
         let manager = self.inner.clone();
         let state = session.state.clone();
@@ -207,6 +263,7 @@ impl Manager {
 
     /// How many sessions the store holds; rejects with `UNSUPPORTED` for `cookie`, and for
     /// a kv store without `list()`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
     pub fn count(&self) -> Promise {
         let manager = self.inner.clone();
         future_to_promise(async move {
@@ -216,6 +273,7 @@ impl Manager {
     }
 
     /// One GC pass (only the memory provider needs it); resolves to how many were removed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
     pub fn gc(&self) -> Promise {
         let manager = self.inner.clone();
         future_to_promise(async move {

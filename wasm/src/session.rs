@@ -110,6 +110,7 @@ impl Session {
     }
 
     /// The value under `key`, or `undefined`.
+    #[wasm_bindgen(unchecked_return_type = "unknown")]
     pub fn get(&self, key: &str) -> JsResult<JsValue> {
         match self.with(|s| s.get(key).cloned())? {
             Some(v) => to_js_value(&v),
@@ -119,7 +120,11 @@ impl Session {
 
     /// Stores `value` under `key`. Throws `BAD_INPUT` for `undefined`, functions, `BigInt`
     /// or cycles.
-    pub fn set(&self, key: &str, value: JsValue) -> JsResult<()> {
+    pub fn set(
+        &self,
+        key: &str,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
+    ) -> JsResult<()> {
         // Converted before the session is borrowed: JSON.stringify may run user code.
         let value = from_js_value(key, &value)?;
         self.with(|s| s.set_value(key, value))
@@ -136,6 +141,7 @@ impl Session {
     }
 
     /// The keys, in order.
+    #[wasm_bindgen(unchecked_return_type = "string[]")]
     pub fn keys(&self) -> JsResult<Array> {
         self.with(|s| s.keys().map(JsValue::from).collect())
     }
@@ -146,7 +152,7 @@ impl Session {
     }
 
     /// The pending flash messages by level (`{ notice: ["saved"] }`), removed as they are read.
-    #[wasm_bindgen(js_name = takeFlash)]
+    #[wasm_bindgen(js_name = takeFlash, unchecked_return_type = "Record<string, string[]>")]
     pub fn take_flash(&self) -> JsResult<JsValue> {
         let flashes = self.with(|s| s.take_flash())?;
         let value = serde_json::to_value(flashes).unwrap_or_default();
@@ -154,7 +160,7 @@ impl Session {
     }
 
     /// All values as a plain object.
-    #[wasm_bindgen(js_name = toJSON)]
+    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "Record<string, unknown>")]
     pub fn to_json(&self) -> JsResult<JsValue> {
         let data = self.with(|s| s.data().clone())?;
         to_js_value(&serde_json::Value::Object(data))
@@ -162,6 +168,7 @@ impl Session {
 
     /// Gives the session a new id, keeping its data; the old id stops working. Call it at
     /// login. Rejects with `STORE_UNAVAILABLE` when the store fails.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn regenerate(&self) -> Promise {
         self.step(|manager, mut session| async move {
             let result = manager.regenerate(&mut session).await;
@@ -170,6 +177,7 @@ impl Session {
     }
 
     /// Deletes the session; commit removes the cookie. Values set afterwards start a new one.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn destroy(&self) -> Promise {
         self.step(|manager, mut session| async move {
             let result = manager.destroy(&mut session).await;
