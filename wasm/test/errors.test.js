@@ -167,3 +167,35 @@ describe('kv store failures', () => {
     assert.equal(await m.gc(), 0);
   });
 });
+
+describe('random input', () => {
+  it('never traps the wasm instance: 3000 random cookies, URLs, headers and forms', async () => {
+    // A small deterministic PRNG, so a failure can be replayed.
+    let seed = 0x2545f491;
+    const rand = (n) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    const pick = (s) => s[rand(s.length)];
+    const alphabet = 'abcdef0123456789=;, %"\\/.-_~+?&#\u00ff\u00e9\u2603beegosessionID';
+    const junk = () => Array.from({ length: rand(200) }, () => pick(alphabet)).join('');
+    // Header values are ByteStrings: latin1 only.
+    const latin1 = () => junk().replaceAll('\u2603', '\u00a7');
+    const kv = new MapKV();
+    const managers = [
+      new Manager({ store: kv, EnableSidInURLQuery: true, EnableSidInHTTPHeader: true }),
+      new Manager({ providerConfig: KEYS, EnableSidInURLQuery: true }),
+    ];
+    for (let i = 0; i < 3000; i++) {
+      const m = managers[i % 2];
+      const headers = new Headers();
+      headers.set('cookie', `beegosessionID=${latin1()}; ${latin1()}`);
+      headers.set('beegosessionid', latin1());
+      headers.set('x-forwarded-proto', latin1());
+      headers.set('content-type', 'application/x-www-form-urlencoded');
+      const url = `http://edge.example/${encodeURI(junk())}?${encodeURI(junk())}`;
+      const s = await m.start(new Request(url, { method: 'POST', headers, body: junk() }));
+      assert.equal(s.isNew, true);
+      s.set(junk() || 'k', junk());
+      const res = await m.commit(s, new Response(null));
+      assert.ok(res.headers.get('set-cookie'));
+    }
+  });
+});
