@@ -7,6 +7,7 @@
 //! ([`Clock`]) and randomness ([`Entropy`]).
 #![warn(missing_docs)]
 
+mod appconf;
 mod config;
 mod cookie;
 mod env;
@@ -21,8 +22,9 @@ mod seal;
 mod session;
 mod store;
 
+pub use appconf::AppConf;
 pub use async_trait::async_trait;
-pub use config::{AppConf, Config, ConfigBuilder, IdHash, SameSite};
+pub use config::{Config, ConfigBuilder, IdHash, SameSite};
 pub use cookie::RequestInfo;
 #[cfg(not(target_arch = "wasm32"))]
 pub use env::SystemClock;
