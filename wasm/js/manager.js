@@ -39,9 +39,14 @@ function appendVary(headers, name) {
  */
 export class Manager {
   #raw;
+  #header;
+  #query;
 
   constructor(options) {
     this.#raw = new RawManager(options);
+    // Read once: they are fixed for the manager's life.
+    this.#header = this.#raw.headerName;
+    this.#query = this.#raw.acceptsQuery;
   }
 
   /** The provider in use. */
@@ -51,15 +56,14 @@ export class Manager {
 
   /** Starts the session of a fetch `Request`. Rejects only when the store fails. */
   async start(request) {
-    const raw = this.#raw;
     const headers = request.headers;
-    const header = raw.headerName;
-    return raw.start(
+    const header = this.#header;
+    return this.#raw.start(
       headers.get('cookie') ?? undefined,
       request.url,
       header ? headers.get(header) ?? undefined : undefined,
       headers.get('x-forwarded-proto') ?? undefined,
-      raw.acceptsQuery ? await readForm(request) : undefined,
+      this.#query ? await readForm(request) : undefined,
     );
   }
 
