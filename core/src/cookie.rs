@@ -47,6 +47,23 @@ impl RequestInfo<'_> {
                     .is_some_and(|p| p.trim().eq_ignore_ascii_case("https")))
     }
 
+    /// Whether a cookie of the session's name was sent: then it is the id's only transport,
+    /// and hosts need not read a form body for one.
+    ///
+    /// ```
+    /// use polysession_core::{Config, RequestInfo};
+    /// let req = RequestInfo { cookies: vec!["a=1; beegosessionID=x"], ..Default::default() };
+    /// assert!(req.has_session_cookie(&Config::default()));
+    /// ```
+    pub fn has_session_cookie(&self, config: &Config) -> bool {
+        let name = config.cookie_name.as_str();
+        self.cookies.iter().any(|header| {
+            Cookie::split_parse(*header)
+                .flatten()
+                .any(|c| c.name() == name)
+        })
+    }
+
     /// The values that may carry the session id, best first, and where they came from.
     /// A present session cookie never falls back to the query or the header (as in beego).
     pub(crate) fn id_candidates(&self, config: &Config) -> (Vec<String>, crate::IdSource) {

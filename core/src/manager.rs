@@ -6,11 +6,11 @@ use crate::cookie::{removal_cookie, set_cookie, RequestInfo};
 use crate::env::{Clock, Entropy, OsEntropy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::IdGenerator;
-use crate::payload::{Payload, FORMAT_VERSION};
+use crate::payload::{self, Payload, FORMAT_VERSION};
 use crate::seal::{KeyRing, MAX_COOKIE_BYTES};
 use crate::session::Session;
 use crate::store::{Expect, Record, Store};
-use serde_json::Map;
+use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -338,19 +338,18 @@ impl Manager {
     /// Gives the session a new id (beego's `SessionRegenerateID`): the data is kept, the old
     /// id stops working at once, and release re-sends the cookie. Call it at login.
     ///
+    /// If the session was destroyed meanwhile (a logout in another request), it stays
+    /// destroyed: this request's view is emptied as by [`destroy`](Manager::destroy), release
+    /// removes the cookie, and values set afterwards start a new session.
+    ///
     /// # Errors
     /// [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store fails.
     pub async fn regenerate(&self, session: &mut Session) -> Result<()> {
         let new_id = self.new_id()?;
         if let (Backend::Store(store), Some(_)) = (&self.inner.backend, session.version) {
             if !store.regenerate(&session.id, &new_id).await? {
-                // The old record vanished (expired or destroyed elsewhere): keep this
-                // request's data by writing it as a new session under the new id.
-                session.version = None;
-                session.flushed = true;
-                for (key, value) in session.data.clone() {
-                    session.set_value(&key, value);
-                }
+                session.reset(new_id, self.now());
+                return Ok(());
             }
         }
         session.id_changed = session.version.is_some();
@@ -430,82 +429,108 @@ impl Manager {
         now: u64,
     ) -> Result<(Outcome, Option<String>)> {
         let sliding = self.inner.config.cookie_lifetime > 0;
-        if !s.is_modified() {
-            if s.destroyed && s.is_new() {
-                return Ok((Outcome::Destroyed, None));
-            }
-            let Some(version) = s.version else {
-                return Ok((Outcome::Unchanged, None));
-            };
-            let expires = self.expiry(s.created_ms, now);
-            let due = expires
-                >= s.expires_at_ms
-                    .saturating_add(secs_ms(self.inner.config.effective_touch_interval()));
-            let mut outcome = Outcome::Unchanged;
-            if due {
-                let touched = if store.capabilities().touch {
-                    store.touch(&s.id, expires).await?
-                } else {
-                    let record = Record {
-                        data: self.encode(s, s.data.clone()),
-                        expires_at_ms: expires,
-                        version,
-                    };
-                    // A conflict means another request just wrote, which moved the expiry too.
-                    store
-                        .write(&s.id, &record, Expect::Version(version))
-                        .await?
-                        || store.read(&s.id).await?.is_some()
-                };
-                outcome = if touched {
+        if s.is_modified() {
+            return Ok(match self.write_changes(store, s, now).await? {
+                Some(id) => {
+                    let send = s.is_new() || s.id_changed || sliding;
+                    (Outcome::Written, send.then_some(id))
+                }
+                None => (Outcome::Gone, None),
+            });
+        }
+        if s.destroyed && s.is_new() {
+            return Ok((Outcome::Destroyed, None));
+        }
+        let outcome = match s.version {
+            Some(version) if self.touch_due(s, now) => {
+                if self.touch(store, s, version, now).await? {
                     Outcome::Touched
                 } else {
                     Outcome::Gone
-                };
+                }
             }
-            let send =
-                (s.id_changed || (sliding && outcome == Outcome::Touched)).then(|| s.id.clone());
-            return Ok((outcome, send));
-        }
+            _ => Outcome::Unchanged,
+        };
+        let send = s.id_changed || (sliding && outcome == Outcome::Touched);
+        Ok((outcome, send.then(|| s.id.clone())))
+    }
 
+    /// Whether an unchanged session's expiry should move now: at most once per touch interval.
+    fn touch_due(&self, s: &Session, now: u64) -> bool {
+        let interval = secs_ms(self.inner.config.effective_touch_interval());
+        self.expiry(s.created_ms, now) >= s.expires_at_ms.saturating_add(interval)
+    }
+
+    /// A stored record of `data` created at `created`, expiring as a write at `now` gives.
+    fn record(&self, created: u64, data: &Map<String, Value>, version: u64, now: u64) -> Record {
+        Record {
+            data: payload::encode(created, data),
+            expires_at_ms: self.expiry(created, now),
+            version,
+        }
+    }
+
+    /// Extends the expiry of an unchanged session; `false` when it is gone. Never writes this
+    /// request's copy over a newer one: without touch or compare-and-set, the touch takes the
+    /// write lock and rewrites what is stored now.
+    async fn touch(&self, store: &dyn Store, s: &Session, version: u64, now: u64) -> Result<bool> {
+        let caps = store.capabilities();
+        if caps.touch {
+            return store.touch(&s.id, self.expiry(s.created_ms, now)).await;
+        }
+        if caps.compare_and_set {
+            // Same data, same version: other requests' views stay current. A refused write
+            // means another request wrote meanwhile, which moved the expiry too.
+            let record = self.record(s.created_ms, &s.data, version, now);
+            return Ok(store
+                .write(&s.id, &record, Expect::Version(version))
+                .await?
+                || store.read(&s.id).await?.is_some());
+        }
+        let _queue = self.write_lock(&s.id).lock().await;
+        let Some((stored, version)) = self.reread(store, &s.id, now).await? else {
+            return Ok(false);
+        };
+        let record = self.record(stored.created, &stored.data, version, now);
+        store.write(&s.id, &record, Expect::Any).await
+    }
+
+    /// Applies the request's changes to the latest stored record: with compare-and-set,
+    /// retried on conflict after a re-read and merge; without it, merged onto a re-read under
+    /// this process's write lock. Returns the id written under, or `None` when the session
+    /// was destroyed or expired meanwhile (a late release never brings it back).
+    async fn write_changes(
+        &self,
+        store: &dyn Store,
+        s: &Session,
+        now: u64,
+    ) -> Result<Option<String>> {
         let _queue = self.write_lock(&s.id).lock().await;
         let cas = store.capabilities().compare_and_set;
         let mut id = s.id.clone();
-        let mut created = s.created_ms;
-        // First attempt: our view is the latest if the stored version has not moved (CAS);
-        // without CAS, re-read first and merge onto what is stored now.
-        let (mut data, mut expect) = match s.version {
-            None => (s.merge_into(Map::new()), Expect::Absent),
-            Some(v) if cas => (s.data.clone(), Expect::Version(v)),
+        // The first attempt: a new session is written if absent; with compare-and-set our
+        // view is the latest while the stored version has not moved; without it, re-read.
+        let (mut created, mut data, mut expect) = match s.version {
+            None => (s.created_ms, s.merge_into(Map::new()), Expect::Absent),
+            Some(v) if cas => (s.created_ms, s.data.clone(), Expect::Version(v)),
             Some(_) => match self.reread(store, &id, now).await? {
-                Some((payload, version)) => {
-                    created = payload.created;
-                    let _ = version;
-                    (s.merge_into(payload.data), Expect::Any)
-                }
-                None => return Ok((Outcome::Gone, None)),
+                Some((stored, v)) => (
+                    stored.created,
+                    s.merge_into(stored.data),
+                    Expect::Version(v),
+                ),
+                None => return Ok(None),
             },
         };
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let version = match expect {
                 Expect::Version(v) => v + 1,
-                _ => s.version.map_or(1, |v| v + 1),
+                _ => 1,
             };
-            let record = Record {
-                data: Payload {
-                    v: FORMAT_VERSION,
-                    id: None,
-                    created,
-                    expires: None,
-                    data,
-                }
-                .encode(),
-                expires_at_ms: self.expiry(created, now),
-                version,
-            };
-            if store.write(&id, &record, expect).await? {
-                let send = (s.is_new() || s.id_changed || sliding).then_some(id);
-                return Ok((Outcome::Written, send));
+            let record = self.record(created, &data, version, now);
+            let expect_now = if cas { expect } else { Expect::Any };
+            if store.write(&id, &record, expect_now).await? {
+                return Ok(Some(id));
             }
             if !cas {
                 return Err(Error::store(
@@ -516,17 +541,16 @@ impl Manager {
             if s.is_new() {
                 // Someone holds this brand-new id: take another one.
                 id = self.new_id()?;
-                data = s.merge_into(Map::new());
                 continue;
             }
-            match self.reread(store, &id, now).await? {
-                Some((payload, version)) => {
-                    created = payload.created;
-                    data = s.merge_into(payload.data);
-                    expect = Expect::Version(version);
-                }
-                None => return Ok((Outcome::Gone, None)),
-            }
+            let Some((stored, v)) = self.reread(store, &id, now).await? else {
+                return Ok(None);
+            };
+            (created, data, expect) = (
+                stored.created,
+                s.merge_into(stored.data),
+                Expect::Version(v),
+            );
         }
         Err(Error::new(
             ErrorKind::Conflict,
@@ -567,17 +591,6 @@ impl Manager {
             return Ok(None);
         }
         Ok(Some((payload, record.version)))
-    }
-
-    fn encode(&self, s: &Session, data: Map<String, serde_json::Value>) -> Vec<u8> {
-        Payload {
-            v: FORMAT_VERSION,
-            id: None,
-            created: s.created_ms,
-            expires: None,
-            data,
-        }
-        .encode()
     }
 
     fn release_sealed(

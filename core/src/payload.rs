@@ -34,6 +34,23 @@ impl Payload {
     }
 }
 
+/// The stored form of a session (no `id`, no `expires`: the store keeps those).
+pub(crate) fn encode(created: u64, data: &Map<String, Value>) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Stored<'a> {
+        v: u8,
+        created: u64,
+        data: &'a Map<String, Value>,
+    }
+    // A map of JSON values with string keys always serializes.
+    serde_json::to_vec(&Stored {
+        v: FORMAT_VERSION,
+        created,
+        data,
+    })
+    .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

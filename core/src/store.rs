@@ -140,23 +140,74 @@ pub trait Store: MaybeSend + MaybeSync {
     async fn gc(&self, now_ms: u64) -> Result<u64>;
 }
 
-/// The portable id move behind [`Store::regenerate`]'s default: read `old`, write it under
-/// `new` if `new` is free, delete `old`. For stores that can move atomically only sometimes
-/// (a Redis Cluster, when the two ids hash to different slots).
+/// The portable id move behind [`Store::regenerate`]'s default: copy the record under `old`
+/// to `new`, then retire `old`. For stores that can move atomically only sometimes (a Redis
+/// Cluster, when the two ids hash to different slots).
+///
+/// A session destroyed while it moves is never revived under `new`: with compare-and-set,
+/// `old` is retired only if it still holds the version that was copied (else the copy is
+/// redone, or undone when `old` is gone); without it, `old` is read again after the copy, which
+/// narrows the window to the final delete. Returns `false` when `old` does not exist (or
+/// vanished meanwhile), leaving nothing under `new`.
 ///
 /// # Errors
-/// Whatever the store's `read`, `write` and `destroy` return.
+/// Whatever the store's `read`, `write` and `destroy` return;
+/// [`Conflict`](crate::ErrorKind::Conflict) when `new` is already taken or `old` kept
+/// changing under the copy.
 pub async fn regenerate_by_copy<S: Store + ?Sized>(
     store: &S,
     old: &str,
     new: &str,
 ) -> Result<bool> {
-    let Some(record) = store.read(old).await? else {
-        return Ok(false);
-    };
-    if !store.write(new, &record, Expect::Absent).await? {
-        return Ok(false);
+    let cas = store.capabilities().compare_and_set;
+    let mut expect_new = Expect::Absent;
+    for _ in 0..crate::MAX_WRITE_ATTEMPTS {
+        let Some(record) = store.read(old).await? else {
+            if expect_new != Expect::Absent {
+                store.destroy(new).await?;
+            }
+            return Ok(false);
+        };
+        if !store.write(new, &record, expect_new).await? {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Conflict,
+                format!(
+                    "session id `{new}` is already taken in store `{}`",
+                    store.name()
+                ),
+            ));
+        }
+        expect_new = Expect::Any;
+        if !cas {
+            if store.read(old).await?.is_none() {
+                store.destroy(new).await?;
+                return Ok(false);
+            }
+            store.destroy(old).await?;
+            return Ok(true);
+        }
+        // Retire `old` only if it is still what was copied: an expired tombstone under the
+        // next version, so a concurrent writer's compare-and-set fails and a reader finds no
+        // live session. A refused write means `old` changed or vanished: look again.
+        let tombstone = Record {
+            data: Vec::new(),
+            expires_at_ms: 0,
+            version: record.version.wrapping_add(1),
+        };
+        if store
+            .write(old, &tombstone, Expect::Version(record.version))
+            .await?
+        {
+            store.destroy(old).await?;
+            return Ok(true);
+        }
     }
-    store.destroy(old).await?;
-    Ok(true)
+    store.destroy(new).await?;
+    Err(crate::Error::new(
+        crate::ErrorKind::Conflict,
+        format!(
+            "session `{old}` kept changing while it moved in store `{}`",
+            store.name()
+        ),
+    ))
 }

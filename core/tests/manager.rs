@@ -402,15 +402,195 @@ fn regenerate_without_changes_still_resends_the_cookie() {
 }
 
 #[test]
-fn regenerate_of_a_vanished_session_keeps_this_requests_data() {
+fn regenerate_of_a_destroyed_session_ends_it() {
+    for no_cas in [false, true] {
+        let e = env_with(
+            Config::default(),
+            Probe {
+                no_cas,
+                ..Probe::default()
+            },
+        );
+        let cookie = e.create("a", json!(1));
+        let mut s = e.open(&cookie);
+        let mut logout = e.open(&cookie);
+        block_on(e.manager.destroy(&mut logout)).unwrap();
+        let _ = block_on(e.manager.release(logout)).unwrap();
+        block_on(e.manager.regenerate(&mut s)).unwrap();
+        assert!(
+            s.is_empty(),
+            "no_cas={no_cas}: the destroyed data is not kept"
+        );
+        let r = block_on(e.manager.release(s)).unwrap();
+        assert_eq!(r.outcome, Outcome::Destroyed, "no_cas={no_cas}");
+        assert!(r.set_cookie.unwrap().contains("Max-Age=0"));
+        assert_eq!(block_on(e.manager.count()).unwrap(), 0, "no_cas={no_cas}");
+        assert!(e.open(&cookie).is_new());
+    }
+}
+
+#[test]
+fn regenerate_then_set_after_a_logout_starts_a_new_session_with_only_new_data() {
     let e = env(Config::default());
+    let cookie = e.create("cart", json!([1]));
+    let mut login = e.open(&cookie);
+    let mut logout = e.open(&cookie);
+    block_on(e.manager.destroy(&mut logout)).unwrap();
+    block_on(e.manager.regenerate(&mut login)).unwrap();
+    login.set("user", "bob").unwrap();
+    let r = block_on(e.manager.release(login)).unwrap();
+    let s = e.open(&jar(&r));
+    assert_eq!(s.get("user"), Some(&json!("bob")));
+    assert_eq!(s.get("cart"), None, "the logged-out data stays gone");
+}
+
+/// A touch is due for a session that this request read but did not change.
+fn touch_env(no_cas: bool) -> (Env, String) {
+    let probe = Probe {
+        no_cas,
+        no_touch: true,
+        ..Probe::default()
+    };
+    let config = Config::builder()
+        .max_lifetime(100)
+        .touch_interval(10)
+        .build()
+        .unwrap();
+    let e = env_with(config, probe);
     let cookie = e.create("a", json!(1));
-    let mut s = e.open(&cookie);
-    let mut other = e.open(&cookie);
-    block_on(e.manager.destroy(&mut other)).unwrap();
-    block_on(e.manager.regenerate(&mut s)).unwrap();
-    let r = block_on(e.manager.release(s)).unwrap();
-    assert_eq!(e.open(&jar(&r)).get("a"), Some(&json!(1)));
+    (e, cookie)
+}
+
+#[test]
+fn a_due_touch_does_not_overwrite_another_requests_change() {
+    for no_cas in [false, true] {
+        let (e, cookie) = touch_env(no_cas);
+        e.clock.advance_ms(20_000);
+        let reader = e.open(&cookie);
+        let mut writer = e.open(&cookie);
+        writer.set("b", 2).unwrap();
+        let _ = block_on(e.manager.release(writer)).unwrap();
+        let r = block_on(e.manager.release(reader)).unwrap();
+        assert_eq!(r.outcome, Outcome::Touched, "no_cas={no_cas}");
+        let s = e.open(&cookie);
+        assert_eq!(s.get("b"), Some(&json!(2)), "no_cas={no_cas}: change kept");
+        assert_eq!(s.get("a"), Some(&json!(1)));
+    }
+}
+
+#[test]
+fn a_due_touch_does_not_undo_a_logout() {
+    for no_cas in [false, true] {
+        let (e, cookie) = touch_env(no_cas);
+        e.clock.advance_ms(20_000);
+        let reader = e.open(&cookie);
+        let mut logout = e.open(&cookie);
+        block_on(e.manager.destroy(&mut logout)).unwrap();
+        let _ = block_on(e.manager.release(logout)).unwrap();
+        let r = block_on(e.manager.release(reader)).unwrap();
+        assert_eq!(r.outcome, Outcome::Gone, "no_cas={no_cas}");
+        assert!(r.set_cookie.is_none());
+        assert_eq!(block_on(e.manager.count()).unwrap(), 0, "no_cas={no_cas}");
+        assert!(
+            e.open(&cookie).is_new(),
+            "no_cas={no_cas}: stays logged out"
+        );
+    }
+}
+
+#[test]
+fn a_touch_moves_the_expiry_of_what_is_stored_now() {
+    let (e, cookie) = touch_env(true);
+    e.clock.advance_ms(20_000);
+    let reader = e.open(&cookie);
+    let mut writer = e.open(&cookie);
+    writer.set("b", 2).unwrap();
+    let _ = block_on(e.manager.release(writer)).unwrap();
+    e.clock.advance_ms(15_000);
+    let _ = block_on(e.manager.release(reader)).unwrap();
+    // 100 s idle from the touch at +35 s: alive at +130 s, with both keys.
+    e.clock.advance_ms(95_000);
+    let s = e.open(&cookie);
+    assert_eq!(s.get("b"), Some(&json!(2)));
+}
+
+/// A store with the trait's copy-based regenerate, where a logout of `victim` lands right after
+/// the next write to another id: between the copy's write and its delete.
+struct CopyRace {
+    inner: MemoryStore,
+    cas: bool,
+    victim: std::sync::Mutex<Option<String>>,
+}
+
+#[async_trait]
+impl Store for CopyRace {
+    fn name(&self) -> &str {
+        "copy-race"
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            native_ttl: false,
+            compare_and_set: self.cas,
+            touch: false,
+        }
+    }
+    async fn read(&self, id: &str) -> Result<Option<Record>> {
+        self.inner.read(id).await
+    }
+    async fn write(&self, id: &str, r: &Record, e: Expect) -> Result<bool> {
+        let e = if self.cas { e } else { Expect::Any };
+        let written = self.inner.write(id, r, e).await?;
+        let victim = self.victim.lock().unwrap().take_if(|v| v != id);
+        if let Some(victim) = victim {
+            self.inner.destroy(&victim).await?;
+        }
+        Ok(written)
+    }
+    async fn destroy(&self, id: &str) -> Result<()> {
+        self.inner.destroy(id).await
+    }
+    async fn count(&self, now: u64) -> Result<u64> {
+        self.inner.count(now).await
+    }
+    async fn gc(&self, now: u64) -> Result<u64> {
+        self.inner.gc(now).await
+    }
+}
+
+#[test]
+fn copy_based_regenerate_never_revives_a_session_destroyed_mid_move() {
+    for cas in [true, false] {
+        let store = CopyRace {
+            inner: MemoryStore::new(100),
+            cas,
+            victim: std::sync::Mutex::new(None),
+        };
+        let rec = Record {
+            data: br#"{"v":1,"created":1,"data":{"a":1}}"#.to_vec(),
+            expires_at_ms: u64::MAX / 2,
+            version: 3,
+        };
+        block_on(async {
+            // Undisturbed, the copy moves the record.
+            assert!(store.write("old1", &rec, Expect::Absent).await.unwrap());
+            assert!(store.regenerate("old1", "new1").await.unwrap(), "cas={cas}");
+            assert_eq!(store.read("old1").await.unwrap(), None);
+            assert_eq!(store.read("new1").await.unwrap().unwrap().data, rec.data);
+            // A logout of old2 lands between the copy's write and its delete.
+            assert!(store.write("old2", &rec, Expect::Absent).await.unwrap());
+            *store.victim.lock().unwrap() = Some("old2".into());
+            assert!(
+                !store.regenerate("old2", "new2").await.unwrap(),
+                "cas={cas}"
+            );
+            assert_eq!(
+                store.read("new2").await.unwrap(),
+                None,
+                "cas={cas}: not revived"
+            );
+            assert_eq!(store.read("old2").await.unwrap(), None);
+        });
+    }
 }
 
 #[test]
