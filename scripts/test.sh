@@ -43,9 +43,9 @@ rust_checks() {
   cargo fmt --all -- --check
   step "cargo clippy (all targets, warnings are errors)"
   cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
-  step "cargo clippy for wasm32-unknown-unknown (core and the wasm package)"
-  # core's own tests are native-only (tokio, Send stores); its library must pass on wasm32.
-  cargo clippy -p polysession-core --lib --target wasm32-unknown-unknown --locked -- -D warnings
+  step "cargo clippy for wasm32-unknown-unknown (core, the host kit and the wasm package)"
+  # core's and the kit's own tests are native-only (Send stores); their libraries must pass on wasm32.
+  cargo clippy -p polysession-core -p polysession-bindings --lib --target wasm32-unknown-unknown --locked -- -D warnings
   cargo clippy -p polysession-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
   step "rustdoc (broken links are errors)"
   RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked

@@ -1,10 +1,11 @@
 //! Turning session errors into responses.
 
 use axum::response::{IntoResponse, Response};
-use http::{header, StatusCode};
-use polysession_core::{Error, ErrorKind};
+use http::StatusCode;
+use polysession_core::Error;
 
-/// A session error as an axum response: 503 when the store is unavailable, 500 otherwise.
+/// A session error as an axum response, with the host kit's status: 400 `BAD_INPUT`,
+/// 413 `TOO_LARGE`, 503 `STORE_UNAVAILABLE`, 500 otherwise.
 /// The body names the failure and its stable code, never a store address or password.
 ///
 /// Handlers return it with `?`; handle the inner [`Error`] yourself to answer differently.
@@ -29,29 +30,17 @@ impl std::error::Error for SessionError {
     }
 }
 
-/// The status a session error maps to.
-pub(crate) fn status_of(e: &Error) -> StatusCode {
-    match e.kind() {
-        ErrorKind::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorKind::Conflict => StatusCode::CONFLICT,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-/// The default response for a session error.
+/// The default response for a session error: the host kit's, as every polysession host
+/// gives it (400 `BAD_INPUT`, 413 `TOO_LARGE`, 503 `STORE_UNAVAILABLE` with `Retry-After`,
+/// else 500; a body naming the code only).
 pub(crate) fn default_response(e: &Error) -> Response {
-    let status = status_of(e);
-    let text = match e.kind() {
-        ErrorKind::StoreUnavailable => "session store unavailable, please retry",
-        ErrorKind::Conflict => "session changed concurrently, please retry",
-        ErrorKind::TooLarge => "session too large",
-        _ => "session error",
-    };
-    let body = format!("{} {text} ({})\n", status.as_u16(), e.code());
-    let mut res = (status, body).into_response();
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    let r = polysession_bindings::http::error_response(e);
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = (status, r.body).into_response();
+    for (name, value) in r.headers {
+        if let Ok(value) = http::HeaderValue::try_from(value) {
+            res.headers_mut().insert(name, value);
+        }
     }
     res
 }

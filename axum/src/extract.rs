@@ -3,36 +3,13 @@
 use crate::error::SessionError;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
-use polysession_core::{Error, ErrorKind, Flashes, Manager, RequestInfo};
+use polysession_bindings::RequestParts;
+use polysession_core::{Error, ErrorKind, Flashes, Manager};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::Mutex;
-
-/// The parts of the request the manager reads, owned so the session can start lazily.
-#[derive(Debug, Default)]
-pub(crate) struct OwnedRequest {
-    pub cookies: Vec<String>,
-    pub query: Option<String>,
-    pub form: Option<String>,
-    pub sid_header: Option<String>,
-    pub https: bool,
-    pub forwarded_proto: Option<String>,
-}
-
-impl OwnedRequest {
-    fn info(&self) -> RequestInfo<'_> {
-        RequestInfo {
-            cookies: self.cookies.iter().map(String::as_str).collect(),
-            query: self.query.as_deref(),
-            form: self.form.as_deref(),
-            sid_header: self.sid_header.as_deref(),
-            https: self.https,
-            forwarded_proto: self.forwarded_proto.as_deref(),
-        }
-    }
-}
 
 pub(crate) enum State {
     NotStarted,
@@ -43,7 +20,7 @@ pub(crate) enum State {
 /// Shared between the layer and every handle of one request.
 pub(crate) struct Slot {
     pub manager: Manager,
-    pub request: OwnedRequest,
+    pub request: RequestParts,
     pub state: Mutex<State>,
 }
 

@@ -1,11 +1,13 @@
 //! The tower layer: starts nothing, releases whatever the handlers started.
 
 use crate::error::default_response;
-use crate::extract::{OwnedRequest, Slot, State};
+use crate::extract::{Slot, State};
 use axum::body::Body;
 use axum::response::Response;
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, Request};
+use polysession_bindings::http as http_glue;
+use polysession_bindings::RequestParts;
 use polysession_core::{Error, Manager};
 use std::future::Future;
 use std::pin::Pin;
@@ -16,8 +18,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 /// Urlencoded bodies up to this size are read for the session id when
-/// `EnableSidInURLQuery` is on.
-pub const MAX_FORM_BYTES: u64 = 64 * 1024;
+/// `EnableSidInURLQuery` is on (the host kit's form-body policy).
+pub const MAX_FORM_BYTES: u64 = http_glue::MAX_FORM_BYTES;
 
 type ErrorHandler = Arc<dyn Fn(&Error) -> Response + Send + Sync>;
 
@@ -89,23 +91,40 @@ fn header_strings(headers: &HeaderMap, name: impl header::AsHeaderName) -> Vec<S
         .collect()
 }
 
-fn first_header(headers: &HeaderMap, name: &str) -> Option<String> {
+fn first_header(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<String> {
     headers
         .get(name)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
-fn is_form(headers: &HeaderMap) -> bool {
-    let small = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n > 0 && n <= MAX_FORM_BYTES);
-    small
-        && headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+/// Adds the session's headers to `h`, merged by the host kit's rules.
+fn apply(release: &polysession_core::Release, h: &mut HeaderMap) {
+    let (vary, cache) = (
+        header_strings(h, header::VARY),
+        header_strings(h, header::CACHE_CONTROL),
+    );
+    let vary: Vec<&str> = vary.iter().map(String::as_str).collect();
+    let cache: Vec<&str> = cache.iter().map(String::as_str).collect();
+    let out = http_glue::response_headers(release, &vary, &cache);
+    if let Some(cookie) = out.set_cookie.and_then(|c| HeaderValue::try_from(c).ok()) {
+        h.append(header::SET_COOKIE, cookie);
+    }
+    if let Some((name, id)) = out.sid_header {
+        if let (Ok(name), Ok(id)) = (
+            header::HeaderName::try_from(name),
+            HeaderValue::try_from(id),
+        ) {
+            h.insert(name, id);
+        }
+    }
+    for (name, value) in [
+        (header::VARY, out.vary),
+        (header::CACHE_CONTROL, out.cache_control),
+    ] {
+        if let Some(value) = value.and_then(|v| HeaderValue::try_from(v).ok()) {
+            h.insert(name, value);
+        }
+    }
 }
 
 impl<S> Service<Request<Body>> for SessionService<S>
@@ -129,30 +148,34 @@ where
         Box::pin(async move {
             let config = layer.manager.config();
             let headers = req.headers();
-            let mut owned = OwnedRequest {
+            let mut parts = RequestParts {
                 cookies: header_strings(headers, header::COOKIE),
                 query: req.uri().query().map(str::to_owned),
                 form: None,
-                sid_header: if config.sid_in_header {
-                    first_header(headers, &config.header_name)
-                } else {
-                    None
-                },
+                sid_header: config
+                    .sid_in_header
+                    .then(|| first_header(headers, config.header_name.as_str()))
+                    .flatten(),
                 https: layer.https || req.uri().scheme_str() == Some("https"),
                 forwarded_proto: first_header(headers, "x-forwarded-proto"),
             };
             let mut req = req;
-            if config.sid_in_url_query && owned.cookies.is_empty() && is_form(req.headers()) {
-                let (parts, body) = req.into_parts();
+            let (kind, length) = (
+                first_header(req.headers(), header::CONTENT_TYPE),
+                first_header(req.headers(), header::CONTENT_LENGTH),
+            );
+            let method = req.method().as_str();
+            if http_glue::read_form(config, &parts, method, kind.as_deref(), length.as_deref()) {
+                let (head, body) = req.into_parts();
                 let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES as usize)
                     .await
                     .unwrap_or_default();
-                owned.form = Some(String::from_utf8_lossy(&bytes).into_owned());
-                req = Request::from_parts(parts, Body::from(bytes));
+                parts.set_form(Some(String::from_utf8_lossy(&bytes).into_owned()));
+                req = Request::from_parts(head, Body::from(bytes));
             }
             let slot = Arc::new(Slot {
                 manager: layer.manager.clone(),
-                request: owned,
+                request: parts,
                 state: Mutex::new(State::NotStarted),
             });
             req.extensions_mut().insert(slot.clone());
@@ -163,44 +186,13 @@ where
             };
             match slot.manager.release(session).await {
                 Ok(release) => {
-                    let h = response.headers_mut();
-                    if let Some(cookie) = release
-                        .set_cookie
-                        .and_then(|c| HeaderValue::try_from(c).ok())
-                    {
-                        h.append(header::SET_COOKIE, cookie);
-                    }
-                    if let Some((name, id)) = release.sid_header {
-                        if let (Ok(name), Ok(id)) = (
-                            header::HeaderName::try_from(name),
-                            HeaderValue::try_from(id),
-                        ) {
-                            h.insert(name, id);
-                        }
-                    }
-                    if release.no_store {
-                        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                    }
-                    if release.vary_cookie && !varies_on_cookie(h) {
-                        h.append(header::VARY, HeaderValue::from_static("Cookie"));
-                    }
+                    apply(&release, response.headers_mut());
                     Ok(response)
                 }
                 Err(e) => Ok((layer.on_error)(&e)),
             }
         })
     }
-}
-
-fn varies_on_cookie(h: &HeaderMap) -> bool {
-    h.get_all(header::VARY).iter().any(|v| {
-        v.to_str()
-            .map(|s| {
-                s.split(',')
-                    .any(|p| p.trim().eq_ignore_ascii_case("cookie") || p.trim() == "*")
-            })
-            .unwrap_or(false)
-    })
 }
 
 /// Runs GC every `gclifetime` seconds on the tokio runtime, for stores without native TTL.

@@ -258,6 +258,11 @@ impl RequestParts {
             .map(|(_, q)| q.to_owned());
     }
 
+    /// Sets the form body a host read, ignoring one above [`MAX_FORM_BYTES`].
+    pub fn set_form(&mut self, form: Option<String>) {
+        self.form = form.filter(|f| f.len() as u64 <= MAX_FORM_BYTES);
+    }
+
     /// The borrowed view [`Manager::start`](polysession_core::Manager::start) takes.
     pub fn info(&self) -> RequestInfo<'_> {
         RequestInfo {

@@ -9,6 +9,7 @@
 //!   the record text, the TTL rules, the key prefix and paged counting;
 //! - [`handle`]: the session [`Handle`] a binding hands out: open, busy during an async call,
 //!   committed, with the errors for misuse;
+//! - [`clock`]: the `now` option's clock over the host's real clock;
 //! - [`options`]: splitting a host's options into host-only keys and the core config, with
 //!   each host's default provider;
 //! - [`http`]: HTTP as data: the status of each error kind, the error response, the header
@@ -22,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod callback;
+pub mod clock;
 pub mod handle;
 pub mod http;
 pub mod options;

@@ -3,7 +3,7 @@
 // `env.SESSIONS` when there is one, else into a sealed cookie under `env.SESSION_KEYS`
 // (comma-separated secrets of 32+ bytes, newest first). `env.SESSION_OPTIONS` adds options
 // (an object or a JSON string).
-import { Manager } from 'polysession-wasm';
+import { Manager, errorResponse } from 'polysession-wasm';
 
 // One manager per environment: writers of one session in this isolate queue on its locks.
 const managers = new WeakMap();
@@ -25,14 +25,6 @@ const json = (value, status = 200) =>
   new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } });
 const empty = (status = 204) => new Response(null, { status });
 const text = (body, status) => new Response(body, { status, headers: { 'content-type': 'text/plain' } });
-
-function failure(err) {
-  const code = err?.code ?? 'INTERNAL';
-  const status = { STORE_UNAVAILABLE: 503, CONFLICT: 409, TOO_LARGE: 413, BAD_INPUT: 400 }[code] ?? 500;
-  const response = text(`session error (${code})\n`, status);
-  if (status === 503) response.headers.set('retry-after', '1');
-  return response;
-}
 
 async function route(request, session, manager) {
   const url = new URL(request.url);
@@ -104,7 +96,7 @@ export default {
       const response = await route(request, session, manager);
       return await manager.commit(session, response);
     } catch (err) {
-      return failure(err);
+      return errorResponse(err);
     }
   },
 };

@@ -1,33 +1,28 @@
 // The public API of polysession-wasm over the raw bindings: fetch Request in, Response out.
 // Only conversions live here; every session rule is in the Rust core.
-import { RawManager, Session, KeyRing } from '../pkg/polysession_wasm.js';
+import { RawManager, Session, KeyRing, errorResponseInit } from '../pkg/polysession_wasm.js';
 
 export { Session, KeyRing };
 
-// Form bodies larger than this are not read for a session id.
-const MAX_FORM_BYTES = 64 * 1024;
-
+// Reads a body the host kit's form policy asked for (urlencoded, with a Content-Length of at
+// most 64 KiB); the raw start ignores anything longer.
 async function readForm(request) {
-  if (request.method !== 'POST' || !request.body) return undefined;
-  const type = (request.headers.get('content-type') || '').toLowerCase();
-  if (!type.startsWith('application/x-www-form-urlencoded')) return undefined;
-  const length = Number(request.headers.get('content-length') || '0');
-  if (length > MAX_FORM_BYTES) return undefined;
   try {
-    const text = await request.clone().text();
-    return text.length > MAX_FORM_BYTES ? undefined : text;
+    return await request.clone().text();
   } catch {
     return undefined;
   }
 }
 
-function appendVary(headers, name) {
-  const vary = headers.get('vary');
-  if (!vary) return headers.set('vary', name);
-  const names = vary.split(',').map((v) => v.trim().toLowerCase());
-  if (!names.includes('*') && !names.includes(name.toLowerCase())) {
-    headers.set('vary', `${vary}, ${name}`);
-  }
+/**
+ * The response for an error thrown by polysession (or anything else, as a 500), the same
+ * status, headers and body every polysession host gives: 400 `BAD_INPUT`, 413 `TOO_LARGE`,
+ * 503 `STORE_UNAVAILABLE` with `Retry-After`, else 500.
+ */
+export function errorResponse(err) {
+  const code = err?.name === 'PolysessionError' ? err.code : undefined;
+  const { status, headers, body } = errorResponseInit(code);
+  return new Response(body, { status, headers });
 }
 
 /**
@@ -40,13 +35,11 @@ function appendVary(headers, name) {
 export class Manager {
   #raw;
   #header;
-  #query;
 
   constructor(options) {
     this.#raw = new RawManager(options);
-    // Read once: they are fixed for the manager's life.
+    // Read once: it is fixed for the manager's life.
     this.#header = this.#raw.headerName;
-    this.#query = this.#raw.acceptsQuery;
   }
 
   /** The provider in use. */
@@ -57,27 +50,27 @@ export class Manager {
   /** Starts the session of a fetch `Request`. Rejects only when the store fails. */
   async start(request) {
     const headers = request.headers;
+    const get = (name) => headers.get(name) ?? undefined;
+    const cookie = get('cookie');
+    const form = this.#raw.readsForm(cookie, request.method, get('content-type'), get('content-length'))
+      ? await readForm(request)
+      : undefined;
     const header = this.#header;
-    return this.#raw.start(
-      headers.get('cookie') ?? undefined,
-      request.url,
-      header ? headers.get(header) ?? undefined : undefined,
-      headers.get('x-forwarded-proto') ?? undefined,
-      this.#query ? await readForm(request) : undefined,
-    );
+    return this.#raw.start(cookie, request.url, header && get(header), get('x-forwarded-proto'), form);
   }
 
   /**
    * Writes the session and returns `response` with its `Set-Cookie`, `Vary: Cookie` and, when
-   * an id is sent, `Cache-Control: no-store`. The body is passed through, not read.
+   * an id is sent, `no-store` added to its `Cache-Control`. The body is passed through, not read.
    */
   async commit(session, response) {
-    const out = await this.#raw.commit(session);
+    const get = (name) => response.headers.get(name) ?? undefined;
+    const out = await this.#raw.commit(session, get('vary'), get('cache-control'));
     const add = (headers) => {
       if (out.setCookie) headers.append('set-cookie', out.setCookie);
       if (out.sidHeader) headers.set(out.sidHeader[0], out.sidHeader[1]);
-      if (out.noStore) headers.set('cache-control', 'no-store');
-      if (out.varyCookie) appendVary(headers, 'Cookie');
+      if (out.vary) headers.set('vary', out.vary);
+      if (out.cacheControl) headers.set('cache-control', out.cacheControl);
     };
     if (response.status < 200 || response.status > 599) {
       // 101 (WebSocket upgrades) cannot be rebuilt: add the headers in place.

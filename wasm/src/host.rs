@@ -1,54 +1,26 @@
 //! What the host provides: time from `Date.now` (or a `now` function given in the options),
 //! and the conversion between JS values and the JSON values sessions hold.
 
-use crate::error::{describe, js_error, JsResult};
+use crate::error::{describe, js_error, to_js, JsResult};
 use js_sys::{Function, JSON};
-use polysession_core::{Clock, ErrorKind};
+use polysession_bindings::clock::HostClock;
+use polysession_core::{Clock, Error, ErrorKind};
 use serde_json::Value;
+use std::sync::Arc;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// The host's clock: `Date.now()`, or the options' `now()` (tests move time with it).
-pub(crate) struct JsClock {
-    now: Option<Function>,
-}
-
-impl JsClock {
-    /// `now` is `undefined` or a function returning Unix milliseconds.
-    pub(crate) fn new(now: JsValue) -> JsResult<Self> {
-        if now.is_undefined() || now.is_null() {
-            return Ok(JsClock { now: None });
-        }
-        let Some(f) = now.dyn_ref::<Function>() else {
-            return Err(js_error(
-                ErrorKind::BadConfig,
-                "config key `now`: must be a function returning Unix milliseconds",
-            ));
-        };
-        let clock = JsClock {
-            now: Some(f.clone()),
-        };
-        if clock.host_now().is_none() {
-            return Err(js_error(
-                ErrorKind::BadConfig,
-                "config key `now`: did not return a finite number of milliseconds >= 0",
-            ));
-        }
-        Ok(clock)
-    }
-
-    fn host_now(&self) -> Option<u64> {
-        let f = self.now.as_ref()?;
-        let ms = f.call0(&JsValue::UNDEFINED).ok()?.as_f64()?;
-        (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
-    }
-}
-
-impl Clock for JsClock {
-    fn now_ms(&self) -> u64 {
-        // A `now` that starts failing later falls back to the real clock.
-        self.host_now()
-            .unwrap_or_else(|| js_sys::Date::now().max(0.0) as u64)
-    }
+/// The host's clock: the options' `now()` (tests move time with it), else `Date.now()`.
+pub(crate) fn clock(now: JsValue) -> JsResult<Arc<dyn Clock>> {
+    let now = match now.dyn_into::<Function>() {
+        Ok(f) => Some(f),
+        Err(v) if v.is_undefined() || v.is_null() => None,
+        Err(_) => return Err(to_js(Error::bad_config("now", "must be a function"))),
+    };
+    let call = now.map(|f| move || f.call0(&JsValue::UNDEFINED).ok()?.as_f64());
+    let clock = HostClock::new(call, js_sys::Date::now).map_err(to_js)?;
+    // wasm32 is single-threaded: the Arc only satisfies the manager's type.
+    #[allow(clippy::arc_with_non_send_sync)]
+    Ok(Arc::new(clock))
 }
 
 /// A session value for JS (`JSON.parse` of its JSON text).
@@ -117,9 +89,9 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn the_clock_is_the_host_clock_or_the_given_now() {
-        let real = JsClock::new(JsValue::UNDEFINED).unwrap().now_ms();
+        let real = clock(JsValue::UNDEFINED).unwrap().now_ms();
         assert!((real as f64 - js_sys::Date::now()).abs() < 60_000.0);
-        assert_eq!(JsClock::new(js("() => 1234.9")).unwrap().now_ms(), 1234);
+        assert_eq!(clock(js("() => 1234.9")).unwrap().now_ms(), 1234);
         for bad in [
             "'noon'",
             "() => NaN",
@@ -127,7 +99,7 @@ mod tests {
             "() => 'x'",
             "() => { throw new Error('x') }",
         ] {
-            assert!(JsClock::new(js(bad)).is_err(), "{bad}");
+            assert!(clock(js(bad)).is_err(), "{bad}");
         }
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! These are the raw bindings; the npm package `polysession-wasm` wraps them in `js/`, where
 //! `Manager.start(request)` reads a fetch `Request` and `Manager.commit(session, response)`
-//! returns a `Response` with the session's headers. Every export converts its arguments, calls
-//! core and converts the result: session rules live in `polysession-core` only. Errors are JS
-//! `Error`s named `PolysessionError` with the core's `code`; no panic path is reachable from JS.
+//! returns a `Response` with the session's headers. Every export converts its arguments and
+//! calls the core or the host kit (`polysession-bindings`, shared with the other hosts):
+//! session rules, the KV record format, option rules and HTTP glue are not written here.
+//! Errors are JS `Error`s named `PolysessionError` with the core's `code`; no panic path is
+//! reachable from JS.
 //!
 //! The crate is empty on targets other than wasm32.
 #![cfg(target_arch = "wasm32")]
@@ -15,68 +17,28 @@ mod error;
 mod host;
 mod kv;
 mod session;
+#[cfg(test)]
+mod tests;
 
-use error::{js_error, to_js, JsResult};
-use host::JsClock;
+use error::{to_js, JsResult};
 use js_sys::{Array, Object, Promise, Reflect, JSON};
-use polysession_core::{Clock, Config, ErrorKind, Outcome, RequestInfo};
+use polysession_bindings::http::{self, RequestParts};
+use polysession_bindings::options::{self, HostDefaults, Source};
+use polysession_core::{Config, ErrorKind};
 pub use session::Session;
-use session::State;
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+/// The option and result types, appended to the generated `.d.ts`.
 #[wasm_bindgen(typescript_custom_section)]
-const TYPES: &str = r#"
-/** A store shaped like a Cloudflare Workers KV namespace; methods may return promises. */
-export interface KVNamespaceLike {
-  get(key: string): Promise<string | null> | string | null;
-  put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
-  delete(key: string): Promise<unknown> | unknown;
-  /** Optional: lets `count()` work. */
-  list?(options: { prefix: string; cursor?: string }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>;
-}
+const TYPES: &str = include_str!("types.d.ts");
 
-/** The camelCase beego keys (any case is accepted), plus the host-only `store` and `now`. */
-export interface ManagerOptions {
-  /** `cookie` (default), `memory`, or `kv` (implied by `store`). */
-  provider?: "cookie" | "memory" | "kv" | string;
-  /** cookie: `{ keys: [newest, ...older] }` (32+ byte secrets); kv: `{ prefix }`; memory: `{ capacity }`. */
-  providerConfig?: string | Record<string, unknown>;
-  store?: KVNamespaceLike;
-  /** A clock in Unix milliseconds (default `Date.now`). */
-  now?: () => number;
-  cookieName?: string;
-  enableSetCookie?: boolean;
-  gclifetime?: number;
-  maxLifetime?: number;
-  absoluteLifetime?: number;
-  touchInterval?: number;
-  cookieLifeTime?: number;
-  secure?: boolean;
-  trustForwardedProto?: boolean;
-  disableHTTPOnly?: boolean;
-  domain?: string;
-  cookiePath?: string;
-  cookieSameSite?: "Lax" | "Strict" | "None" | "Default" | number;
-  sessionIDLength?: number;
-  sessionIDPrefix?: string;
-  sessionIDHashFunc?: "sha1" | "";
-  sessionIDHashKey?: string;
-  EnableSidInHTTPHeader?: boolean;
-  SessionNameInHTTPHeader?: string;
-  EnableSidInURLQuery?: boolean;
-}
-
-/** What `commit` adds to the response. */
-export interface CommitHeaders {
-  setCookie?: string;
-  sidHeader?: [string, string];
-  noStore: boolean;
-  varyCookie: boolean;
-  outcome: "unchanged" | "written" | "touched" | "gone" | "destroyed";
-}
-"#;
+/// At the edge, sealed cookies by default; a `store` object selects `kv`.
+const EDGE: HostDefaults = HostDefaults {
+    provider: "cookie",
+    store_provider: "kv",
+};
 
 /// A session manager over one provider: `cookie` (the default), `memory` or `kv`.
 #[wasm_bindgen(js_name = RawManager)]
@@ -84,127 +46,61 @@ pub struct Manager {
     inner: polysession_core::Manager,
 }
 
-/// Takes host-only options (`store`, `now`) out of a copy of the options object.
-fn take(options: &Object, name: &str) -> JsValue {
-    let key = JsValue::from(name);
-    let value = Reflect::get(options, &key).unwrap_or_default();
-    let _ = Reflect::delete_property(options, &key);
-    value
-}
-
-/// Parses the options into a config, a store object and a clock. The key mapping itself is
-/// core's [`Config::apply_options`], shared with the Node and Python packages.
+/// Splits the options into the config, the `store` object and the `now` clock.
 fn configure(options: &JsValue) -> JsResult<(Config, JsValue, JsValue)> {
-    let mut config = Config::default();
-    config.provider = "cookie".into();
+    let config = |source, has_store| options::configure(source, has_store, EDGE).map_err(to_js);
+    let none = JsValue::UNDEFINED;
     if let Some(json) = options.as_string() {
-        config.apply_beego_json(&json).map_err(to_js)?;
-        return Ok((config, JsValue::UNDEFINED, JsValue::UNDEFINED));
+        return Ok((config(Source::BeegoJson(&json), false)?, none.clone(), none));
     }
     if options.is_undefined() || options.is_null() {
-        return Ok((config, JsValue::UNDEFINED, JsValue::UNDEFINED));
+        return Ok((config(Source::Defaults, false)?, none.clone(), none));
     }
     let Some(given) = options.dyn_ref::<Object>() else {
-        return Err(js_error(
-            ErrorKind::BadConfig,
-            "options must be an object or a beego JSON config string",
-        ));
+        let why = "options must be an object or a beego JSON config string";
+        return Err(error::js_error(ErrorKind::BadConfig, why));
     };
     let copy = Object::assign(&Object::new(), given);
-    let (store, now) = (take(&copy, "store"), take(&copy, "now"));
-    let provider_given = !Reflect::get(&copy, &"provider".into())
-        .unwrap_or_default()
-        .is_undefined();
-    let json = JSON::stringify(&copy)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| js_error(ErrorKind::BadConfig, "options cannot be read as JSON"))?;
-    config.apply_options(&json).map_err(to_js)?;
+    let [store, now] = options::HOST_KEYS.map(|name| {
+        let value = Reflect::get(&copy, &name.into()).unwrap_or_default();
+        let _ = Reflect::delete_property(&copy, &name.into());
+        value
+    });
+    let json = JSON::stringify(&copy).ok().and_then(|s| s.as_string());
+    let unreadable = || error::js_error(ErrorKind::BadConfig, "options cannot be read as JSON");
+    let json = json.ok_or_else(unreadable)?;
     let has_store = !(store.is_undefined() || store.is_null());
-    if has_store && !provider_given {
-        config.provider = "kv".into();
-    }
-    let kv = config.provider.eq_ignore_ascii_case("kv");
-    if has_store != kv {
-        let why = if kv {
-            "the kv provider needs a `store` with get, put and delete (a Workers KV namespace)"
-        } else {
-            "a `store` is only used by the kv provider"
-        };
-        return Err(js_error(
-            ErrorKind::BadConfig,
-            format!("config key `store`: {why}"),
-        ));
-    }
-    Ok((config, store, now))
+    Ok((config(Source::Options(&json), has_store)?, store, now))
 }
 
-fn release_object(release: polysession_core::Release) -> Object {
-    let out = Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&out, &k.into(), &v);
-    };
-    if let Some(cookie) = release.set_cookie {
-        set("setCookie", cookie.into());
-    }
-    if let Some((name, id)) = release.sid_header {
-        set("sidHeader", Array::of2(&name.into(), &id.into()).into());
-    }
-    set("noStore", release.no_store.into());
-    set("varyCookie", release.vary_cookie.into());
-    let outcome = match release.outcome {
-        Outcome::Unchanged => "unchanged",
-        Outcome::Written => "written",
-        Outcome::Touched => "touched",
-        Outcome::Gone => "gone",
-        Outcome::Destroyed => "destroyed",
-    };
-    set("outcome", outcome.into());
-    out
-}
-
-/// `start` for request parts `[cookie, url, id header, X-Forwarded-Proto, form body]`.
-async fn start_impl(
-    manager: polysession_core::Manager,
-    parts: [Option<String>; 5],
-) -> JsResult<Session> {
-    let [cookie, url, sid_header, forwarded_proto, form] = parts;
-    let url = url.unwrap_or_default();
-    let https = url
-        .get(..6)
-        .is_some_and(|s| s.eq_ignore_ascii_case("https:"));
-    let query = url
-        .split('#')
-        .next()
-        .and_then(|u| u.split_once('?'))
-        .map(|(_, q)| q);
-    let req = RequestInfo {
-        cookies: cookie.as_deref().into_iter().collect(),
-        query,
-        form: form.as_deref(),
-        sid_header: sid_header.as_deref(),
-        https,
-        forwarded_proto: forwarded_proto.as_deref(),
-    };
-    let session = manager.start(&req).await.map_err(to_js)?;
+async fn start(manager: polysession_core::Manager, parts: RequestParts) -> JsResult<Session> {
+    let session = manager.start(&parts.info()).await.map_err(to_js)?;
     Ok(Session::new(session, manager))
 }
 
-/// `commit`: releases the session; on failure it is put back open for a retry.
-async fn commit_impl(
+async fn commit(
     manager: polysession_core::Manager,
-    state: &std::cell::RefCell<State>,
+    handle: std::rc::Rc<polysession_bindings::Handle>,
+    vary: Option<String>,
+    cache_control: Option<String>,
 ) -> JsResult<Object> {
-    let taken = Session::take(state, State::Committed)?;
-    match manager.release(taken.clone()).await {
-        Ok(release) => Ok(release_object(release)),
-        Err(e) => {
-            if let Ok(mut slot) = state.try_borrow_mut() {
-                *slot = State::Open(taken);
-            }
-            Err(to_js(e))
+    let release = handle.commit(&manager).await.map_err(to_js)?;
+    let (vary, cache_control) = (vary.as_deref(), cache_control.as_deref());
+    let h = http::response_headers(&release, vary.as_slice(), cache_control.as_slice());
+    let out = Object::new();
+    let set = |k: &str, v: Option<JsValue>| {
+        if let Some(v) = v {
+            // Setting a property on a fresh plain object cannot fail.
+            let _ = Reflect::set(&out, &k.into(), &v);
         }
-    }
+    };
+    set("setCookie", h.set_cookie.map(Into::into));
+    let pair = |(n, id): (String, String)| Array::of2(&n.into(), &id.into()).into();
+    set("sidHeader", h.sid_header.map(pair));
+    set("vary", h.vary.map(Into::into));
+    set("cacheControl", h.cache_control.map(Into::into));
+    set("outcome", Some(http::outcome_name(release.outcome).into()));
+    Ok(out)
 }
 
 #[wasm_bindgen(js_class = RawManager)]
@@ -217,12 +113,10 @@ impl Manager {
         #[wasm_bindgen(unchecked_param_type = "ManagerOptions | string")] options: JsValue,
     ) -> JsResult<Manager> {
         let (config, store, now) = configure(&options)?;
-        // wasm32 is single-threaded: the Arc only satisfies the builder's type.
-        #[allow(clippy::arc_with_non_send_sync)]
-        let clock: Arc<dyn Clock> = Arc::new(JsClock::new(now)?);
+        let clock = host::clock(now)?;
         let mut builder = polysession_core::Manager::builder(config.clone()).clock(clock.clone());
         if !store.is_undefined() {
-            let kv = kv::KvStore::new(store, &config.provider_config, clock).map_err(to_js)?;
+            let kv = kv::store(store, &config.provider_config, clock).map_err(to_js)?;
             #[allow(clippy::arc_with_non_send_sync)]
             let kv = Arc::new(kv);
             builder = builder.store(kv);
@@ -232,8 +126,32 @@ impl Manager {
         })
     }
 
+    /// Whether to read the request body for a session id (the host kit's form-body policy),
+    /// from the `Cookie` header, the method, `Content-Type` and `Content-Length`.
+    #[wasm_bindgen(js_name = readsForm)]
+    pub fn reads_form(
+        &self,
+        cookie: Option<String>,
+        method: &str,
+        content_type: Option<String>,
+        content_length: Option<String>,
+    ) -> bool {
+        let parts = RequestParts {
+            cookies: cookie.into_iter().collect(),
+            ..Default::default()
+        };
+        let config = self.inner.config();
+        http::read_form(
+            config,
+            &parts,
+            method,
+            content_type.as_deref(),
+            content_length.as_deref(),
+        )
+    }
+
     /// Starts the session of a request from its parts: the `Cookie` header, the URL, the id
-    /// header (when enabled), `X-Forwarded-Proto` and an urlencoded body (when enabled).
+    /// header (when enabled), `X-Forwarded-Proto` and an urlencoded body (when `readsForm`).
     /// Resolves to a [`Session`]; rejects only with `STORE_UNAVAILABLE`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Session>")]
     pub fn start(
@@ -244,21 +162,35 @@ impl Manager {
         forwarded_proto: Option<String>,
         form: Option<String>,
     ) -> Promise {
-        let manager = self.inner.clone();
-        future_to_promise(async move {
-            let parts = [cookie, url, sid_header, forwarded_proto, form];
-            Ok(start_impl(manager, parts).await?.into())
-        })
+        let mut parts = RequestParts {
+            cookies: cookie.into_iter().collect(),
+            sid_header,
+            forwarded_proto,
+            ..Default::default()
+        };
+        parts.set_url(url.as_deref().unwrap_or_default());
+        parts.set_form(form);
+        let started = start(self.inner.clone(), parts);
+        future_to_promise(async move { Ok(started.await?.into()) })
     }
 
-    /// Writes the session and resolves to the headers to add:
-    /// `{ setCookie?, sidHeader?: [name, id], noStore, varyCookie, outcome }`.
-    /// On failure the session stays open, so the call can be retried.
+    /// Writes the session and resolves to the headers to set, given the response's own
+    /// `Vary` and `Cache-Control`: `{ setCookie?, sidHeader?: [name, id], vary?,
+    /// cacheControl?, outcome }`. On failure the session stays open, so the call can be retried.
     #[wasm_bindgen(unchecked_return_type = "Promise<CommitHeaders>")]
-    pub fn commit(&self, session: &Session) -> Promise {
-        let manager = self.inner.clone();
-        let state = session.state.clone();
-        future_to_promise(async move { Ok(commit_impl(manager, &state).await?.into()) })
+    pub fn commit(
+        &self,
+        session: &Session,
+        vary: Option<String>,
+        cache_control: Option<String>,
+    ) -> Promise {
+        let committed = commit(
+            self.inner.clone(),
+            session.handle.clone(),
+            vary,
+            cache_control,
+        );
+        future_to_promise(async move { Ok(committed.await?.into()) })
     }
 
     /// How many sessions the store holds; rejects with `UNSUPPORTED` for `cookie`, and for
@@ -294,13 +226,23 @@ impl Manager {
         let c = self.inner.config();
         c.sid_in_header.then(|| c.header_name.clone())
     }
+}
 
-    /// Whether ids are accepted from the URL query or an urlencoded form
-    /// (`EnableSidInURLQuery`).
-    #[wasm_bindgen(getter, js_name = acceptsQuery)]
-    pub fn accepts_query(&self) -> bool {
-        self.inner.config().sid_in_url_query
-    }
+/// The response for a session error with `code` (`err.code`; anything else is a 500), as
+/// every polysession host gives it: `{ status, headers, body }`.
+#[wasm_bindgen(js_name = errorResponseInit, unchecked_return_type = "ErrorResponseInit")]
+pub fn error_response_init(code: Option<String>) -> Object {
+    let r = http::error_response_for_code(code.as_deref());
+    let out = Object::new();
+    let headers: Array = r
+        .headers
+        .iter()
+        .map(|(n, v)| JsValue::from(Array::of2(&(*n).into(), &v.into())))
+        .collect();
+    let _ = Reflect::set(&out, &"status".into(), &r.status.into());
+    let _ = Reflect::set(&out, &"headers".into(), &headers);
+    let _ = Reflect::set(&out, &"body".into(), &r.body.into());
+    out
 }
 
 /// The `cookie` provider's sealing on its own, for tokens outside the session cookie (as
@@ -321,13 +263,9 @@ impl KeyRing {
 
     /// Seals `text`, bound to `context` (the session cookie uses its cookie name).
     pub fn seal(&self, text: &str, context: &str) -> JsResult<String> {
-        self.ring
-            .seal(
-                text.as_bytes(),
-                context.as_bytes(),
-                &polysession_core::OsEntropy,
-            )
-            .map_err(to_js)
+        let entropy = &polysession_core::OsEntropy;
+        let sealed = self.ring.seal(text.as_bytes(), context.as_bytes(), entropy);
+        sealed.map_err(to_js)
     }
 
     /// Opens a sealed string, or `undefined` when it was tampered with, sealed under another
@@ -335,121 +273,5 @@ impl KeyRing {
     pub fn open(&self, sealed: &str, context: &str) -> Option<String> {
         let plain = self.ring.open(sealed, context.as_bytes())?;
         String::from_utf8(plain).ok()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    const SECRET: &str = "0123456789abcdef0123456789abcdef-a";
-    /// Sealed by the native build (core's `seal::tests::VECTOR`): the same bytes open here.
-    const NATIVE_VECTOR: &str = "AXwsr2KtV6Yf_Ck592b6vvBh98IaUdTWvrIhutRlGCVQElmje2LqTuSgvs4MM9OJBbSGs2ZiV-WEf3BPwhWvtPXqYPStyA4ykrsDYEhOOgCDrJriIg";
-
-    fn js(source: &str) -> JsValue {
-        js_sys::Function::new_no_args(&format!("return ({source});"))
-            .call0(&JsValue::UNDEFINED)
-            .unwrap()
-    }
-
-    fn code(err: &JsValue) -> String {
-        let name = Reflect::get(err, &"name".into()).unwrap().as_string();
-        assert_eq!(name.as_deref(), Some("PolysessionError"));
-        Reflect::get(err, &"code".into())
-            .unwrap()
-            .as_string()
-            .unwrap()
-    }
-
-    #[wasm_bindgen_test]
-    fn a_native_seal_opens_in_wasm() {
-        let ring = KeyRing::new(vec![SECRET.into()]).unwrap();
-        assert_eq!(
-            ring.open(NATIVE_VECTOR, "sid").as_deref(),
-            Some(r#"{"v":1,"created":1,"data":{"from":"native"}}"#)
-        );
-        assert_eq!(ring.open(NATIVE_VECTOR, "other"), None);
-        let sealed = ring.seal("back", "sid").unwrap();
-        assert_eq!(ring.open(&sealed, "sid").as_deref(), Some("back"));
-    }
-
-    #[wasm_bindgen_test]
-    fn providers_from_options() {
-        let keys = format!("{{providerConfig: {{keys: ['{SECRET}']}}}}");
-        assert_eq!(Manager::new(js(&keys)).unwrap().provider(), "cookie");
-        let json = format!(r#"{{"providerConfig": "{{\"keys\":[\"{SECRET}\"]}}"}}"#);
-        assert_eq!(Manager::new(json.into()).unwrap().provider(), "cookie");
-        let kv = "{store: {get() {}, put() {}, delete() {}}}";
-        assert_eq!(Manager::new(js(kv)).unwrap().provider(), "kv");
-        assert_eq!(
-            Manager::new(js("{provider: 'memory'}")).unwrap().provider(),
-            "memory"
-        );
-        for (bad, want) in [
-            ("undefined", "BAD_CONFIG"),
-            ("{provider: 'kv'}", "BAD_CONFIG"),
-            ("{provider: 'memory', store: {}}", "BAD_CONFIG"),
-            ("{provider: 'nope'}", "UNKNOWN_PROVIDER"),
-            ("{provider: 'memory', cookieNmae: 'x'}", "BAD_CONFIG"),
-            ("{provider: 'memory', x: 1n}", "BAD_CONFIG"),
-            ("'{'", "BAD_CONFIG"),
-            ("true", "BAD_CONFIG"),
-        ] {
-            let err = Manager::new(js(bad)).err().unwrap();
-            assert_eq!(code(&err), want, "{bad}");
-        }
-    }
-
-    #[wasm_bindgen_test]
-    async fn start_set_commit_and_back() {
-        let m = Manager::new(js("{provider: 'memory', EnableSidInURLQuery: true}")).unwrap();
-        let none = || [None, None, None, None, None];
-        let s = start_impl(m.inner.clone(), none()).await.unwrap();
-        s.set("n", JsValue::from(5)).unwrap();
-        let id = s.id().unwrap();
-        let out = commit_impl(m.inner.clone(), &s.state).await.unwrap();
-        let cookie = Reflect::get(&out, &"setCookie".into())
-            .unwrap()
-            .as_string()
-            .unwrap();
-        assert!(
-            cookie.starts_with(&format!("beegosessionID={id};")),
-            "{cookie}"
-        );
-        assert_eq!(
-            Reflect::get(&out, &"outcome".into())
-                .unwrap()
-                .as_string()
-                .as_deref(),
-            Some("written")
-        );
-        assert_eq!(
-            code(&commit_impl(m.inner.clone(), &s.state).await.unwrap_err()),
-            "BAD_INPUT"
-        );
-        // By cookie, by query (with a fragment), over https.
-        let by_cookie = [Some(format!("beegosessionID={id}")), None, None, None, None];
-        let by_query = [
-            None,
-            Some(format!("https://x/p?beegosessionID={id}#frag")),
-            None,
-            None,
-            None,
-        ];
-        for parts in [by_cookie, by_query] {
-            let again = start_impl(m.inner.clone(), parts).await.unwrap();
-            assert_eq!(again.get("n").unwrap().as_f64(), Some(5.0));
-            assert!(!again.is_new().unwrap());
-        }
-        // Garbage in every part: a fresh session, no error.
-        let junk = Some("\u{0}%%;;==\u{fffd}".repeat(100));
-        let fresh = start_impl(
-            m.inner.clone(),
-            [junk.clone(), junk.clone(), junk.clone(), junk.clone(), junk],
-        )
-        .await
-        .unwrap();
-        assert!(fresh.is_new().unwrap());
     }
 }

@@ -1,36 +1,20 @@
-//! The session object handed to JS by `Manager.start`.
+//! The session object handed to JS by `Manager.start`: the host kit's [`Handle`] with JS
+//! values.
 
-use crate::error::{js_error, to_js, JsResult};
+use crate::error::{to_js, JsResult};
 use crate::host::{from_js_value, to_js_value};
 use js_sys::{Array, Promise};
-use polysession_core::ErrorKind;
-use std::cell::RefCell;
+use polysession_bindings::Handle;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
-
-pub(crate) enum State {
-    Open(polysession_core::Session),
-    /// `regenerate()` or `destroy()` is in flight.
-    Busy,
-    /// `commit()` took it.
-    Committed,
-}
 
 /// One request's session. Values are anything `JSON.stringify` accepts; they come back as
 /// `JSON.parse` gives them.
 #[wasm_bindgen]
 pub struct Session {
-    pub(crate) state: Rc<RefCell<State>>,
-    pub(crate) manager: polysession_core::Manager,
-}
-
-fn unusable(state: &State) -> JsValue {
-    let why = match state {
-        State::Busy => "the session is busy: await regenerate() or destroy() first",
-        _ => "the session was already committed with its response",
-    };
-    js_error(ErrorKind::BadInput, why)
+    pub(crate) handle: Rc<Handle>,
+    manager: polysession_core::Manager,
 }
 
 impl Session {
@@ -39,59 +23,14 @@ impl Session {
         manager: polysession_core::Manager,
     ) -> Self {
         Session {
-            state: Rc::new(RefCell::new(State::Open(session))),
+            handle: Rc::new(Handle::new(session)),
             manager,
         }
     }
 
-    /// Runs `f` on the open session. No JS runs inside `f`, so the borrow cannot be re-entered.
+    /// Runs `f` on the open session. No JS runs inside `f`.
     fn with<T>(&self, f: impl FnOnce(&mut polysession_core::Session) -> T) -> JsResult<T> {
-        let mut state = self
-            .state
-            .try_borrow_mut()
-            .map_err(|_| js_error(ErrorKind::BadInput, "the session is in use"))?;
-        match &mut *state {
-            State::Open(s) => Ok(f(s)),
-            other => Err(unusable(other)),
-        }
-    }
-
-    /// Takes the session out for an async step, leaving `Busy` (or `Committed`) behind.
-    pub(crate) fn take(
-        state: &RefCell<State>,
-        leave: State,
-    ) -> JsResult<polysession_core::Session> {
-        let mut slot = state
-            .try_borrow_mut()
-            .map_err(|_| js_error(ErrorKind::BadInput, "the session is in use"))?;
-        match std::mem::replace(&mut *slot, leave) {
-            State::Open(s) => Ok(s),
-            other => {
-                let err = unusable(&other);
-                *slot = other;
-                Err(err)
-            }
-        }
-    }
-
-    /// Runs an async manager call on the session and puts it back, whatever the outcome.
-    fn step<F, Fut>(&self, f: F) -> Promise
-    where
-        F: FnOnce(polysession_core::Manager, polysession_core::Session) -> Fut + 'static,
-        Fut:
-            std::future::Future<Output = (polysession_core::Session, polysession_core::Result<()>)>,
-    {
-        let state = self.state.clone();
-        let manager = self.manager.clone();
-        future_to_promise(async move {
-            let session = Session::take(&state, State::Busy)?;
-            let (session, result) = f(manager, session).await;
-            if let Ok(mut slot) = state.try_borrow_mut() {
-                *slot = State::Open(session);
-            }
-            result.map_err(to_js)?;
-            Ok(JsValue::UNDEFINED)
-        })
+        self.handle.with(f).map_err(to_js)
     }
 }
 
@@ -155,8 +94,7 @@ impl Session {
     #[wasm_bindgen(js_name = takeFlash, unchecked_return_type = "Record<string, string[]>")]
     pub fn take_flash(&self) -> JsResult<JsValue> {
         let flashes = self.with(|s| s.take_flash())?;
-        let value = serde_json::to_value(flashes).unwrap_or_default();
-        to_js_value(&value)
+        to_js_value(&serde_json::to_value(flashes).unwrap_or_default())
     }
 
     /// All values as a plain object.
@@ -170,18 +108,20 @@ impl Session {
     /// login. Rejects with `STORE_UNAVAILABLE` when the store fails.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn regenerate(&self) -> Promise {
-        self.step(|manager, mut session| async move {
-            let result = manager.regenerate(&mut session).await;
-            (session, result)
+        let (handle, manager) = (self.handle.clone(), self.manager.clone());
+        future_to_promise(async move {
+            handle.regenerate(&manager).await.map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
         })
     }
 
     /// Deletes the session; commit removes the cookie. Values set afterwards start a new one.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn destroy(&self) -> Promise {
-        self.step(|manager, mut session| async move {
-            let result = manager.destroy(&mut session).await;
-            (session, result)
+        let (handle, manager) = (self.handle.clone(), self.manager.clone());
+        future_to_promise(async move {
+            handle.destroy(&manager).await.map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
         })
     }
 }

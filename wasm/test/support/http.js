@@ -39,12 +39,14 @@ export async function serve(handler, env) {
   };
 }
 
-// headers: an array of [name, value] pairs; a Buffer value is sent byte for byte.
-export function request(method, url, { headers = [], body } = {}) {
+// headers: an array of [name, value] pairs; a Buffer value is sent byte for byte. A body gets
+// a Content-Length, as browsers send, unless `chunked` is set.
+export function request(method, url, { headers = [], body, chunked = false } = {}) {
   return new Promise((resolve, reject) => {
     // Raw header arrays get no automatic Host header.
     const raw = ['host', new URL(url).host];
     for (const [name, value] of headers) raw.push(name, value);
+    if (body !== undefined && !chunked) raw.push('content-length', String(Buffer.byteLength(body)));
     const req = http.request(url, { method, headers: raw, agent: false }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
