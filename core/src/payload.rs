@@ -4,19 +4,19 @@
 //! `{"v":1,"created":<unix ms>,"data":{...}}`; a sealed cookie's plaintext adds
 //! `"id"` and `"expires"` (unix ms), since no store keeps them.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Format version written by this build.
 pub const FORMAT_VERSION: u8 = 1;
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub(crate) struct Payload {
     pub v: u8,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub created: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<u64>,
     pub data: Map<String, Value>,
 }
@@ -28,9 +28,36 @@ impl Payload {
     }
 
     /// `None` for bytes that are not a payload of a version this build reads.
+    ///
+    /// Read through a JSON [`Value`] rather than a derived `Deserialize`: a typed decode
+    /// formats its type errors eagerly, which links float formatting into the wasm build.
     pub fn decode(bytes: &[u8]) -> Option<Payload> {
-        let p: Payload = serde_json::from_slice(bytes).ok()?;
-        (p.v == FORMAT_VERSION).then_some(p)
+        let Value::Object(mut m) = serde_json::from_slice(bytes).ok()? else {
+            return None;
+        };
+        if m.get("v")?.as_u64()? != u64::from(FORMAT_VERSION) {
+            return None;
+        }
+        let optional = |v: Option<Value>| v.filter(|v| !v.is_null());
+        let id = match optional(m.remove("id")) {
+            None => None,
+            Some(Value::String(id)) => Some(id),
+            Some(_) => return None,
+        };
+        let expires = match optional(m.remove("expires")) {
+            None => None,
+            Some(v) => Some(v.as_u64()?),
+        };
+        let Some(Value::Object(data)) = m.remove("data") else {
+            return None;
+        };
+        Some(Payload {
+            v: FORMAT_VERSION,
+            id,
+            created: m.get("created")?.as_u64()?,
+            expires,
+            data,
+        })
     }
 }
 
@@ -69,6 +96,12 @@ mod tests {
         let bytes = p.encode();
         assert_eq!(bytes, br#"{"v":1,"created":5,"data":{"a":1}}"#);
         assert_eq!(Payload::decode(&bytes).unwrap().data["a"], 1);
+        let nulls = br#"{"v":1,"created":2,"id":null,"expires":null,"data":{},"extra":0}"#;
+        let p = Payload::decode(nulls).unwrap();
+        assert_eq!((p.id, p.expires, p.created), (None, None, 2));
+        let sealed = br#"{"v":1,"id":"ab","created":2,"expires":9,"data":{}}"#;
+        let p = Payload::decode(sealed).unwrap();
+        assert_eq!((p.id.as_deref(), p.expires), (Some("ab"), Some(9)));
         for bad in [
             &b""[..],
             b"null",
@@ -76,6 +109,11 @@ mod tests {
             b"\xff\xfe",
             br#"{"v":2,"created":1,"data":{}}"#,
             br#"{"v":1,"created":1,"data":[]}"#,
+            br#"{"v":1.0,"created":1,"data":{}}"#,
+            br#"{"v":1,"created":-1,"data":{}}"#,
+            br#"{"v":1,"created":1}"#,
+            br#"{"v":1,"created":1,"data":{},"id":7}"#,
+            br#"{"v":1,"created":1,"data":{},"expires":"soon"}"#,
         ] {
             assert!(Payload::decode(bad).is_none());
         }
