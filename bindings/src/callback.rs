@@ -11,19 +11,30 @@
 //! - **the key prefix** (`{"prefix": "sess:"}` as provider config) and **paged counting**
 //!   over `list`, which stops with an error when a host never reports the end;
 //! - **compare-and-set** when the host has a conditional put: the current text is read, its
-//!   version checked, and the put made only if that text is still there.
+//!   version checked, and the put made only if that text is still there;
+//! - **read-your-writes over an eventually consistent host** (Workers KV): with a
+//!   [consistency window](CallbackStore::consistency_window), the store remembers what this
+//!   process wrote and deleted for that long, and a stale read never shows an older version
+//!   of a session it wrote, or a session it destroyed. So a late release or a due touch
+//!   cannot undo a logout made in this process; across processes, only compare-and-set can
+//!   close that window.
 
 use polysession_core::{
     async_trait, Capabilities, Clock, Error, ErrorKind, Expect, MaybeSend, MaybeSync, Record,
     Result, Store,
 };
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The tag that starts every record text this store writes.
 pub const RECORD_TAG: &str = "ps1";
 
 /// `list` pages a count may read before it gives up (10 million keys at 100 a page).
 pub const MAX_LIST_PAGES: usize = 100_000;
+
+/// How many recent writes and deletes a store with a consistency window remembers; the
+/// oldest are forgotten first.
+pub const MAX_RECENT: usize = 10_000;
 
 /// A failure reported by a host store method: what the host said (an exception's message).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,6 +170,15 @@ pub struct CallbackStore<H> {
     prefix: String,
     min_ttl_secs: u64,
     clock: Arc<dyn Clock>,
+    window_ms: u64,
+    recent: Mutex<Recent>,
+}
+
+/// What this process wrote (`Some(text)`) or deleted (`None`) lately, by key, oldest first.
+#[derive(Default)]
+struct Recent {
+    by_key: HashMap<String, (u64, Option<String>)>,
+    order: VecDeque<(String, u64)>,
 }
 
 impl<H: HostStore> CallbackStore<H> {
@@ -174,7 +194,66 @@ impl<H: HostStore> CallbackStore<H> {
             prefix: parse_prefix(name, provider_config)?,
             min_ttl_secs: 1,
             clock,
+            window_ms: 0,
+            recent: Mutex::new(Recent::default()),
         })
+    }
+
+    /// Declares the host eventually consistent for `ms` milliseconds (Workers KV: 60 s):
+    /// reads then see this process's own writes and deletes of that long ago (see the
+    /// [module docs](self)). 0, the default, trusts every read.
+    pub fn consistency_window(mut self, ms: u64) -> Self {
+        self.window_ms = ms;
+        self
+    }
+
+    fn recent(&self) -> MutexGuard<'_, Recent> {
+        self.recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Remembers that `key` now holds `text` (`None`: deleted).
+    fn remember(&self, key: &str, text: Option<&str>) {
+        if self.window_ms == 0 {
+            return;
+        }
+        let now = self.clock.now_ms();
+        let mut recent = self.recent();
+        let Recent { by_key, order } = &mut *recent;
+        by_key.insert(key.to_owned(), (now, text.map(str::to_owned)));
+        order.push_back((key.to_owned(), now));
+        while let Some((old, at)) = order.front() {
+            if order.len() <= MAX_RECENT && now.saturating_sub(*at) < self.window_ms {
+                break;
+            }
+            if by_key.get(old).is_some_and(|(t, _)| t == at) {
+                by_key.remove(old);
+            }
+            order.pop_front();
+        }
+    }
+
+    /// What a read of `key` shows: the host's `text`, unless this process wrote a newer
+    /// version or deleted the key within the window.
+    fn reconcile(&self, key: &str, text: Option<String>) -> Option<String> {
+        if self.window_ms == 0 {
+            return text;
+        }
+        let recent = self.recent();
+        let Some((at, mine)) = recent.by_key.get(key) else {
+            return text;
+        };
+        if self.clock.now_ms().saturating_sub(*at) >= self.window_ms {
+            return text;
+        }
+        // Deleted here: gone, whatever a stale read says.
+        let mine = mine.as_ref()?;
+        let version = |t: &str| decode_record(t).map(|r| r.version);
+        match (text.as_deref().and_then(version), version(mine)) {
+            (Some(theirs), Some(ours)) if theirs >= ours => text,
+            _ => Some(mine.clone()),
+        }
     }
 
     /// Never asks the host for a TTL below `secs` (Workers KV: 60).
@@ -265,50 +344,47 @@ impl<H: HostStore> Store for CallbackStore<H> {
     }
 
     async fn read(&self, id: &str) -> Result<Option<Record>> {
-        let text = self
-            .host
-            .get(&self.key(id))
-            .await
-            .map_err(self.fail("get"))?;
-        Ok(text.as_deref().and_then(decode_record))
+        let key = self.key(id);
+        let text = self.host.get(&key).await.map_err(self.fail("get"))?;
+        Ok(self
+            .reconcile(&key, text)
+            .as_deref()
+            .and_then(decode_record))
     }
 
     async fn write(&self, id: &str, record: &Record, expect: Expect) -> Result<bool> {
-        let (key, text, ttl) = (
-            self.key(id),
-            encode_record(record)?,
-            self.ttl(record.expires_at_ms),
-        );
-        if !self.host.can_put_if() || expect == Expect::Any {
-            self.host
-                .put(&key, &text, ttl)
-                .await
-                .map_err(self.fail("put"))?;
-            return Ok(true);
-        }
-        let current = match expect {
-            Expect::Version(v) => {
-                let Some(current) = self.host.get(&key).await.map_err(self.fail("get"))? else {
-                    return Ok(false);
-                };
-                if decode_record(&current).is_none_or(|r| r.version != v) {
-                    return Ok(false);
+        let key = self.key(id);
+        let (text, ttl) = (encode_record(record)?, self.ttl(record.expires_at_ms));
+        let stored = if !self.host.can_put_if() || expect == Expect::Any {
+            let put = self.host.put(&key, &text, ttl).await;
+            put.map_err(self.fail("put"))?;
+            true
+        } else {
+            let current = match expect {
+                Expect::Version(v) => {
+                    let current = self.host.get(&key).await.map_err(self.fail("get"))?;
+                    let current = self.reconcile(&key, current);
+                    match current {
+                        Some(c) if decode_record(&c).is_some_and(|r| r.version == v) => Some(c),
+                        _ => return Ok(false),
+                    }
                 }
-                Some(current)
-            }
-            _ => None,
+                _ => None,
+            };
+            let put = self.host.put_if(&key, &text, ttl, current.as_deref()).await;
+            put.map_err(self.fail("put_if"))?
         };
-        self.host
-            .put_if(&key, &text, ttl, current.as_deref())
-            .await
-            .map_err(self.fail("put_if"))
+        if stored {
+            self.remember(&key, Some(&text));
+        }
+        Ok(stored)
     }
 
     async fn destroy(&self, id: &str) -> Result<()> {
-        self.host
-            .delete(&self.key(id))
-            .await
-            .map_err(self.fail("delete"))
+        let key = self.key(id);
+        self.host.delete(&key).await.map_err(self.fail("delete"))?;
+        self.remember(&key, None);
+        Ok(())
     }
 
     /// Counts the keys under the prefix page by page (hosts list live keys only).

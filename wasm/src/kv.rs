@@ -13,6 +13,8 @@ use wasm_bindgen_futures::JsFuture;
 
 /// Workers KV refuses an `expirationTtl` below 60 seconds.
 const MIN_TTL_SECS: u64 = 60;
+/// Workers KV may take up to 60 seconds to show a change everywhere.
+const CONSISTENCY_WINDOW_MS: u64 = 60_000;
 
 /// A KV namespace's methods, called with `this` bound to it.
 pub(crate) struct JsKv {
@@ -45,7 +47,10 @@ pub(crate) fn store(
         methods,
         list,
     };
-    Ok(CallbackStore::new(kv, "kv", config, clock)?.min_ttl(MIN_TTL_SECS))
+    let store = CallbackStore::new(kv, "kv", config, clock)?;
+    Ok(store
+        .min_ttl(MIN_TTL_SECS)
+        .consistency_window(CONSISTENCY_WINDOW_MS))
 }
 
 impl JsKv {

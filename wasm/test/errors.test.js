@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Manager } from 'polysession-wasm';
 import worker from '../examples/worker.js';
-import { MapKV } from './support/kv.js';
+import { MapKV, StaleKV } from './support/kv.js';
 
 const KEYS = { keys: ['a secret for the error tests, 32+ bytes'] };
 const get = (cookie) => new Request('http://edge.example/get?key=a', cookie ? { headers: { cookie } } : {});
@@ -136,19 +136,49 @@ describe('kv store failures', () => {
   });
 
   it('treats values it did not write as no session', async () => {
-    const kv = new MapKV();
-    const m = new Manager({ store: kv, providerConfig: { prefix: 'sess:' } });
+    let t = Date.now();
+    const kv = new MapKV(() => t);
+    const m = new Manager({ store: kv, providerConfig: { prefix: 'sess:' }, now: () => t });
     const s = await m.start(get());
     s.set('a', 1);
     const cookie = (await m.commit(s, new Response(null))).headers.get('set-cookie').split(';')[0];
     const key = `sess:${cookie.split('=')[1]}`;
     assert.ok(kv.entries.has(key), 'stored under the prefix');
+    // Within KV's 60 s consistency window the store trusts its own write over what a read
+    // shows; past it, what the KV holds decides.
+    kv.entries.set(key, { value: 'junk' });
+    assert.equal((await m.start(get(cookie))).get('a'), 1, 'own write within the window');
+    t += 61_000;
     for (const junk of ['', 'ps1:', 'ps1:x:y:{}', 'ps1:1:99999999999999:not json', '{"a":1}', 'ps2:1:1:{}']) {
       kv.entries.set(key, { value: junk });
       const again = await m.start(get(cookie));
       assert.equal(again.isNew, true, junk);
       assert.equal(again.get('a'), undefined, junk);
     }
+  });
+
+  it('never lets a stale KV read undo a logout or hide a write in this isolate', async () => {
+    let t = Date.now();
+    const kv = new StaleKV(() => t, 5_000);
+    const m = new Manager({ store: kv, now: () => t, touchInterval: 1 });
+    const s = await m.start(get());
+    s.set('user', 'bob');
+    const cookie = (await m.commit(s, new Response(null))).headers.get('set-cookie').split(';')[0];
+    assert.equal((await m.start(get(cookie))).get('user'), 'bob', 'own write read back at once');
+    t += 10_000;
+    const late = await m.start(get(cookie));
+    const reader = await m.start(get(cookie));
+    const logout = await m.start(get(cookie));
+    await logout.destroy();
+    await m.commit(logout, new Response(null));
+    assert.notEqual(await kv.get(cookie.split('=')[1]), null, 'the KV still shows the session (stale)');
+    late.set('cart', 1);
+    const out = await m.commit(late, new Response(null));
+    assert.equal(out.headers.get('set-cookie'), null, 'a late write after logout sends nothing');
+    t += 2_000; // the reader's touch is due
+    await m.commit(reader, new Response(null));
+    t += 10_000;
+    assert.equal((await m.start(get(cookie))).isNew, true, 'still logged out');
   });
 
   it('accepts synchronous stores and a store without list()', async () => {

@@ -64,3 +64,37 @@ export class MapKV {
     };
   }
 }
+
+// A MapKV whose reads lag: for `lagMs` after a put or delete, `get` shows the value before it,
+// as Workers KV may in another location.
+export class StaleKV extends MapKV {
+  constructor(clock, lagMs) {
+    super(clock);
+    this.lagMs = lagMs;
+    this.before = new Map(); // key -> { value, until }
+  }
+
+  #remember(key) {
+    const old = this.entries.get(key);
+    this.before.set(key, { value: old?.value ?? null, until: this.clock() + this.lagMs });
+  }
+
+  async get(key, type) {
+    const lag = this.before.get(key);
+    if (lag && this.clock() < lag.until) {
+      this.calls.get += 1;
+      return lag.value;
+    }
+    return super.get(key, type);
+  }
+
+  async put(key, value, options) {
+    this.#remember(key);
+    return super.put(key, value, options);
+  }
+
+  async delete(key) {
+    this.#remember(key);
+    return super.delete(key);
+  }
+}
