@@ -72,10 +72,18 @@ wasm_package() {
   wasm_toolchain
   step "wasm package build (wasm-bindgen, wasm-opt) and size"
   wasm_build
-  step "wasm tests: wasm-bindgen-test in Node, then node --test (routes, cookies, errors, cross-build)"
+  step "wasm tests: wasm-bindgen-test in Node, then node --test (cookies, errors, cross-build)"
   # The native demo binary that cargo test built, for the cross-build seal tests.
   export POLYSESSION_DEMO_BIN="$CARGO_TARGET_DIR/debug/polysession-demo"
   wasm_test 2>&1 | tee "$LOG_DIR/wasm-test.log"
+}
+
+# The demo routes' behaviour list (tests/http), once for every host: the Rust demo on memory,
+# file, Redis, PostgreSQL and cookie; the Worker example in Node, Deno and workerd.
+http_suite() {
+  step "cross-host behaviour suite (tests/http): Rust demo and Worker example over real HTTP"
+  export POLYSESSION_DEMO_BIN="$CARGO_TARGET_DIR/debug/polysession-demo"
+  node --test --test-reporter=spec --test-concurrency=1 tests/http/*.test.js 2>&1 | tee "$LOG_DIR/http-suite.log"
 }
 
 # One closing line over every suite: "N passed, N failed" (cargo and node --test counts).
@@ -92,5 +100,6 @@ rust_checks
 services
 rust_tests
 wasm_package
+http_suite
 step "all suites passed"
 summary

@@ -1,8 +1,9 @@
 // A Cloudflare-Workers-style app (`export default { fetch(request, env) }`) serving the demo
 // routes every polysession host serves. Sessions go to the KV namespace bound as
 // `env.SESSIONS` when there is one, else into a sealed cookie under `env.SESSION_KEYS`
-// (comma-separated secrets of 32+ bytes, newest first). `env.SESSION_OPTIONS` adds options
-// (an object or a JSON string).
+// (comma-separated secrets of 32+ bytes, newest first), or in the provider named by
+// `env.SESSION_PROVIDER` (`memory`: one isolate, for development). `env.SESSION_OPTIONS` adds
+// options (an object or a JSON string).
 import { Manager, errorResponse } from 'polysession-wasm';
 
 // One manager per environment: writers of one session in this isolate queue on its locks.
@@ -12,7 +13,8 @@ function managerFor(env) {
   let manager = managers.get(env);
   if (!manager) {
     const extra = env.SESSION_OPTIONS;
-    const options = { ...(typeof extra === 'string' ? JSON.parse(extra) : extra) };
+    const options = { ...(typeof extra === 'string' && extra ? JSON.parse(extra) : extra) };
+    if (env.SESSION_PROVIDER) options.provider = env.SESSION_PROVIDER;
     if (env.SESSIONS) options.store = env.SESSIONS;
     else if (env.SESSION_KEYS) options.providerConfig = { keys: env.SESSION_KEYS.split(',') };
     manager = new Manager(options);

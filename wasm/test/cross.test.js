@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import worker from '../examples/worker.js';
-import { serve, request, sessionCookie } from './support/http.js';
+import { serve, request, sessionCookie } from '../../tests/http/support/http.js';
 
 const OLD = 'a cross-build secret of at least 32 bytes';
 const NEW = 'the rotated cross-build secret of 32+ bytes';

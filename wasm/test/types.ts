@@ -1,6 +1,6 @@
 // Type-checked (tsc --noEmit), not run: the published types accept the documented usage and
 // reject misuse.
-import { Manager, KeyRing, type Session, type PolysessionError, type KVNamespaceLike } from 'polysession-wasm';
+import { Manager, KeyRing, errorResponse, type Session, type PolysessionError, type KVNamespaceLike } from 'polysession-wasm';
 
 declare const kv: KVNamespaceLike;
 const manager = new Manager({ store: kv, maxLifetime: 3600, cookieSameSite: 'Strict', now: () => Date.now() });
@@ -18,7 +18,12 @@ export async function handle(request: Request): Promise<Response> {
   await session.destroy();
   const n: number = await cookieManager.count().catch((e: PolysessionError) => (e.code === 'UNSUPPORTED' ? 0 : -1));
   void [flashes, keys, n, fromBeego];
-  return manager.commit(session, new Response('ok'));
+  try {
+    return await manager.commit(session, new Response('ok'));
+  } catch (err) {
+    const failed: Response = errorResponse(err);
+    return failed;
+  }
 }
 
 const ring = new KeyRing(['x'.repeat(32)]);
@@ -27,5 +32,7 @@ void opened;
 
 // @ts-expect-error: options are checked
 new Manager({ maxLifetime: 'soon' });
+// @ts-expect-error: errorResponse takes the error
+errorResponse();
 // @ts-expect-error: commit needs a response
 manager.commit(await manager.start(new Request('http://x/')));

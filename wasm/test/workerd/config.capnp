@@ -1,6 +1,7 @@
 # workerd (Cloudflare's Workers runtime, from npm) serving the Worker example through the
 # package's `workerd` entry, which imports the .wasm as a module. Ports are set on the command
-# line: --socket-addr cookie=127.0.0.1:P --socket-addr memory=127.0.0.1:Q
+# line: --socket-addr cookie=127.0.0.1:P --socket-addr memory=127.0.0.1:Q. Options (a JSON
+# object of camelCase beego keys) come from the environment variable POLYSESSION_OPTIONS.
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -26,11 +27,17 @@ const modules :List(Workerd.Worker.Module) = [
 const cookieWorker :Workerd.Worker = (
   modules = .modules,
   compatibilityDate = "2026-11-01",
-  bindings = [(name = "SESSION_KEYS", text = "a workerd test secret of 32+ bytes!")],
+  bindings = [
+    (name = "SESSION_KEYS", text = "a workerd test secret of 32+ bytes!"),
+    (name = "SESSION_OPTIONS", fromEnvironment = "POLYSESSION_OPTIONS"),
+  ],
 );
 
 const memoryWorker :Workerd.Worker = (
   modules = .modules,
   compatibilityDate = "2026-11-01",
-  bindings = [(name = "SESSION_OPTIONS", json = "{\"provider\": \"memory\"}")],
+  bindings = [
+    (name = "SESSION_PROVIDER", text = "memory"),
+    (name = "SESSION_OPTIONS", fromEnvironment = "POLYSESSION_OPTIONS"),
+  ],
 );

@@ -104,3 +104,40 @@ export class Browser {
     return Number(/id="num">(\d+)</.exec(res.text)[1]);
   }
 }
+
+// A port nobody listens on right now.
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// Resolves with the first stdout line of `child` matching `pattern` (its match array).
+export async function ready(child, pattern) {
+  const { createInterface } = await import('node:readline');
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      const m = pattern.exec(line);
+      if (m) resolve(m);
+    });
+    child.once('exit', (code) => reject(new Error(`${child.spawnfile} exited with ${code}`)));
+  });
+}
+
+// Waits until `url` answers HTTP.
+export async function waitForHttp(url, path = '/get?key=probe') {
+  for (let i = 0; i < 150; i++) {
+    try {
+      return await request('GET', `${url}${path}`);
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${url} never answered`);
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
