@@ -57,22 +57,7 @@ pub fn error_response(err: &Error) -> ErrorResponse {
 /// The [`ErrorResponse`] for an error code as a host sees it (`err.code`); anything that is
 /// not a polysession code (`None` or unknown) is a 500 `INTERNAL`.
 pub fn error_response_for_code(code: Option<&str>) -> ErrorResponse {
-    error_response_for(code.and_then(kind_of))
-}
-
-/// The kind with this stable code.
-pub fn kind_of(code: &str) -> Option<ErrorKind> {
-    [
-        ErrorKind::BadConfig,
-        ErrorKind::BadInput,
-        ErrorKind::StoreUnavailable,
-        ErrorKind::Conflict,
-        ErrorKind::TooLarge,
-        ErrorKind::Unsupported,
-        ErrorKind::UnknownProvider,
-    ]
-    .into_iter()
-    .find(|k| k.code() == code)
+    error_response_for(code.and_then(ErrorKind::from_code))
 }
 
 fn error_response_for(kind: Option<ErrorKind>) -> ErrorResponse {

@@ -29,6 +29,29 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::BadConfig,
+        ErrorKind::BadInput,
+        ErrorKind::StoreUnavailable,
+        ErrorKind::Conflict,
+        ErrorKind::TooLarge,
+        ErrorKind::Unsupported,
+        ErrorKind::UnknownProvider,
+    ];
+
+    /// The kind whose [`code`](ErrorKind::code) is `code`, for hosts that get a code back
+    /// from their own error objects.
+    ///
+    /// ```
+    /// use polysession_core::ErrorKind;
+    /// assert_eq!(ErrorKind::from_code("TOO_LARGE"), Some(ErrorKind::TooLarge));
+    /// assert_eq!(ErrorKind::from_code("ENOENT"), None);
+    /// ```
+    pub fn from_code(code: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
     /// The stable, upper-case code of this kind, identical in every language binding.
     ///
     /// ```
@@ -160,17 +183,11 @@ mod tests {
     }
 
     #[test]
-    fn codes_are_distinct() {
-        let kinds = [
-            ErrorKind::BadConfig,
-            ErrorKind::BadInput,
-            ErrorKind::StoreUnavailable,
-            ErrorKind::Conflict,
-            ErrorKind::TooLarge,
-            ErrorKind::Unsupported,
-            ErrorKind::UnknownProvider,
-        ];
-        let codes: std::collections::HashSet<_> = kinds.iter().map(|k| k.code()).collect();
-        assert_eq!(codes.len(), kinds.len());
+    fn codes_are_distinct_and_map_back() {
+        let codes: std::collections::HashSet<_> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes.len(), ErrorKind::ALL.len());
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_code(kind.code()), Some(kind));
+        }
     }
 }
