@@ -150,4 +150,44 @@ pub(crate) async fn run(t: &str, store: &dyn Store, now_ms: u64) {
 
     store.destroy(&c).await.unwrap();
     assert_eq!(read(&c).await, None, "{t}: destroy");
+
+    // count and gc: live records count, expired ones neither count nor survive a GC pass.
+    let before = match store.count(now_ms).await {
+        Err(e) if e.kind() == ErrorKind::Unsupported => return, // a host store without list()
+        other => other.unwrap_or_else(|e| panic!("{t}: count: {e}")),
+    };
+    store
+        .write(&a, &record(1, far, "live"), Expect::Any)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.count(now_ms).await.unwrap(),
+        before + 1,
+        "{t}: a live record counts"
+    );
+    if !caps.native_ttl {
+        let past = record(1, now_ms.saturating_sub(1_000), "expired");
+        store.write(&b, &past, Expect::Any).await.unwrap();
+        assert_eq!(
+            store.count(now_ms).await.unwrap(),
+            before + 1,
+            "{t}: an expired record does not count"
+        );
+        assert!(
+            store.gc(now_ms).await.unwrap() >= 1,
+            "{t}: gc removes the expired record"
+        );
+        assert_eq!(read(&b).await, None, "{t}: gone after gc");
+        assert_eq!(
+            read(&a).await.map(|r| r.data),
+            Some(record(1, far, "live").data),
+            "{t}: gc keeps live records"
+        );
+    }
+    store.destroy(&a).await.unwrap();
+    assert_eq!(
+        store.count(now_ms).await.unwrap(),
+        before,
+        "{t}: destroyed records do not count"
+    );
 }
