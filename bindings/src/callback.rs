@@ -574,6 +574,43 @@ mod tests {
         }
     }
 
+    /// The `kv` cases of `tests/vectors/records.json` (docs/wire-format.md): the text decodes
+    /// to the record or is no session, the record encodes to the text, and the TTLs.
+    #[test]
+    fn record_text_vectors() {
+        let all: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../tests/vectors/records.json")).unwrap();
+        let cases: Vec<_> = all.iter().filter(|c| c["format"] == "kv").collect();
+        assert!(cases.len() >= 10);
+        for case in cases {
+            let name = case["name"].as_str().unwrap();
+            let text = case["text"].as_str().unwrap();
+            let want = case["record"].as_object().map(|r| Record {
+                data: r["data"].as_str().unwrap().as_bytes().to_vec(),
+                expires_at_ms: r["expires_at_ms"].as_u64().unwrap(),
+                version: r["version"].as_u64().unwrap(),
+            });
+            assert_eq!(decode_record(text), want, "{name}");
+            let Some(record) = want else { continue };
+            if case["canonical"] == true {
+                assert_eq!(encode_record(&record).unwrap(), text, "{name}");
+            }
+            for ttl in case
+                .get("ttl")
+                .and_then(|t| t.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let clock = Arc::new(ManualClock::new(ttl["now_ms"].as_u64().unwrap()));
+                let kv = CallbackStore::new(Host::default(), "kv", "", clock)
+                    .unwrap()
+                    .min_ttl(ttl["min_ttl_secs"].as_u64().unwrap());
+                let got = kv.ttl(record.expires_at_ms);
+                assert_eq!(Some(got), ttl["ttl_secs"].as_u64(), "{name}: {ttl}");
+            }
+        }
+    }
+
     #[test]
     fn compare_and_set_through_put_if() {
         let kv = store(

@@ -145,6 +145,50 @@ mod tests {
         assert_eq!(id, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
     }
 
+    /// `tests/vectors/ids.json` (docs/wire-format.md): ids generated from given random bytes,
+    /// and which ids a configuration accepts.
+    #[test]
+    fn id_vectors() {
+        struct Fixed(Vec<u8>);
+        impl Entropy for Fixed {
+            fn fill(&self, buf: &mut [u8]) -> Result<()> {
+                buf.copy_from_slice(&self.0);
+                Ok(())
+            }
+        }
+        let cases: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../tests/vectors/ids.json")).unwrap();
+        assert!(cases.len() >= 15);
+        for case in &cases {
+            let name = case["name"].as_str().unwrap();
+            let config = Config {
+                id_prefix: case["id_prefix"].as_str().unwrap().into(),
+                id_length: usize::try_from(case["id_length"].as_u64().unwrap()).unwrap(),
+                id_hash: match case["hash"].as_str().unwrap() {
+                    "random" => IdHash::Random,
+                    "sha1" => IdHash::HmacSha1(case["hash_key"].as_str().unwrap().into()),
+                    other => panic!("{name}: hash {other}"),
+                },
+                ..Config::default()
+            };
+            config.validate().unwrap();
+            let ids = IdGenerator::new(&config);
+            let id = case["id"].as_str().unwrap();
+            match case.get("random_hex") {
+                Some(random) => {
+                    let random = hex::decode(random.as_str().unwrap()).unwrap();
+                    assert_eq!(random.len(), config.id_length, "{name}");
+                    assert_eq!(ids.generate(&Fixed(random)).unwrap(), id, "{name}");
+                    assert!(ids.is_valid(id), "{name}");
+                }
+                None => {
+                    let valid = case["valid"].as_bool().unwrap();
+                    assert_eq!(ids.is_valid(id), valid, "{name}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn rejects_everything_else() {
         let ids = IdGenerator::new(&Config {

@@ -118,4 +118,46 @@ mod tests {
             assert!(Payload::decode(bad).is_none());
         }
     }
+
+    /// `tests/vectors/payloads.json` (docs/wire-format.md): every case decodes as listed or is
+    /// no session; re-encoding writes the listed bytes; `_flash` reads as listed.
+    #[test]
+    fn payload_vectors() {
+        use crate::session::Session;
+        let cases: Vec<Value> =
+            serde_json::from_str(include_str!("../../tests/vectors/payloads.json")).unwrap();
+        assert!(cases.len() >= 40);
+        for case in &cases {
+            let name = case["name"].as_str().unwrap();
+            let bytes = match (case.get("text"), case.get("hex")) {
+                (Some(text), None) => text.as_str().unwrap().as_bytes().to_vec(),
+                (None, Some(h)) => hex::decode(h.as_str().unwrap()).unwrap(),
+                _ => panic!("{name}: needs one of text, hex"),
+            };
+            let decoded = Payload::decode(&bytes);
+            let Some(want) = case["session"].as_object() else {
+                assert!(case["session"].is_null(), "{name}");
+                assert!(decoded.is_none(), "{name}: must be no session");
+                continue;
+            };
+            let p = decoded.unwrap_or_else(|| panic!("{name}: must decode"));
+            assert_eq!(p.created, want["created"].as_u64().unwrap(), "{name}");
+            assert_eq!(p.id.as_deref(), want["id"].as_str(), "{name}");
+            assert_eq!(p.expires, want["expires"].as_u64(), "{name}");
+            if let Some(data) = want.get("data") {
+                assert_eq!(&Value::Object(p.data.clone()), data, "{name}");
+            }
+            let encoded = case["encoded"].as_str().unwrap();
+            assert_eq!(String::from_utf8(p.encode()).unwrap(), encoded, "{name}");
+            if p.id.is_none() && p.expires.is_none() {
+                assert_eq!(encode(p.created, &p.data), encoded.as_bytes(), "{name}");
+            }
+            if let Some(flash) = case.get("flash") {
+                let mut session = Session::fresh("x".into(), 0, false);
+                session.data = p.data.clone();
+                let read = serde_json::to_value(session.take_flash()).unwrap();
+                assert_eq!(&read, flash, "{name}");
+            }
+        }
+    }
 }

@@ -221,6 +221,58 @@ mod tests {
         );
     }
 
+    /// `tests/vectors/sealed.json` (docs/wire-format.md): each value opens with its ring and
+    /// cookie name to the listed plaintext, or not at all; each secret derives the listed key.
+    #[test]
+    fn sealed_vectors() {
+        let cases: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../tests/vectors/sealed.json")).unwrap();
+        assert!(cases.len() >= 20);
+        for case in &cases {
+            let name = case["name"].as_str().unwrap();
+            let text = |v: &serde_json::Value| v.as_str().unwrap().to_owned();
+            let keys: Vec<String> = case["keys"].as_array().unwrap().iter().map(text).collect();
+            let derived: Vec<String> = case["derived_keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(text)
+                .collect();
+            assert_eq!(keys.len(), derived.len(), "{name}");
+            for (secret, want) in keys.iter().zip(&derived) {
+                let mut key = [0u8; 32];
+                Hkdf::<Sha256>::new(Some(b"polysession-seal-v1"), secret.as_bytes())
+                    .expand(b"xchacha20poly1305", &mut key)
+                    .unwrap();
+                assert_eq!(&hex::encode(key), want, "{name}");
+            }
+            let (sealed, aad) = (text(&case["sealed"]), text(&case["aad"]));
+            let opened = KeyRing::new(&keys).unwrap().open(&sealed, aad.as_bytes());
+            let Some(plain) = case["plaintext"].as_str() else {
+                assert!(case["plaintext"].is_null(), "{name}");
+                assert_eq!(opened, None, "{name}: must not open");
+                continue;
+            };
+            assert_eq!(opened.as_deref(), Some(plain.as_bytes()), "{name}");
+            // The layout by hand: format byte, nonce, then ciphertext and tag under a listed key.
+            let raw = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+            assert_eq!(raw[0], 1, "{name}");
+            let by_hand = derived.iter().find_map(|key| {
+                let key: [u8; 32] = hex::decode(key).unwrap().try_into().unwrap();
+                XChaCha20Poly1305::new(&key.into())
+                    .decrypt(
+                        XNonce::from_slice(&raw[1..1 + NONCE]),
+                        AeadPayload {
+                            msg: &raw[1 + NONCE..],
+                            aad: aad.as_bytes(),
+                        },
+                    )
+                    .ok()
+            });
+            assert_eq!(by_hand.as_deref(), Some(plain.as_bytes()), "{name}");
+        }
+    }
+
     #[test]
     fn config_forms_and_errors() {
         let ring = KeyRing::from_config(&format!(r#"{{"keys":["{B}","{A}"]}}"#)).unwrap();

@@ -724,6 +724,80 @@ mod tests {
         }
     }
 
+    /// The `redis` cases of `tests/vectors/records.json` (docs/wire-format.md): the hash a
+    /// write leaves and its expiry, and the record read back. Needs a Redis 7 at
+    /// `$POLYSESSION_REDIS` (default 127.0.0.1:6379); skipped when none answers.
+    #[tokio::test]
+    async fn record_vectors_in_redis() {
+        let addr = std::env::var("POLYSESSION_REDIS")
+            .ok()
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| "127.0.0.1:6379".into());
+        let up = std::net::ToSocketAddrs::to_socket_addrs(addr.as_str())
+            .ok()
+            .and_then(|mut it| it.next())
+            .is_some_and(|sa| {
+                std::net::TcpStream::connect_timeout(&sa, Duration::from_secs(1)).is_ok()
+            });
+        if !up {
+            eprintln!("SKIPPED: no Redis at {addr}");
+            return;
+        }
+        let all: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../tests/vectors/records.json")).unwrap();
+        let cases: Vec<_> = all.iter().filter(|c| c["format"] == "redis").collect();
+        assert!(!cases.is_empty());
+        for case in cases {
+            let name = case["name"].as_str().unwrap();
+            let r = &case["record"];
+            let record = Record {
+                data: r["data"].as_str().unwrap().as_bytes().to_vec(),
+                expires_at_ms: r["expires_at_ms"].as_u64().unwrap(),
+                version: r["version"].as_u64().unwrap(),
+            };
+            // A prefix of this process in front of the vector's: the key stays recognisable.
+            let prefix = format!(
+                "ps{}vectors:{}",
+                std::process::id(),
+                case["key_prefix"].as_str().unwrap()
+            );
+            let config = format!(r#"{{"save_path":"{addr}","prefix":"{prefix}"}}"#);
+            let store = RedisStore::new(RedisConfig::parse(Mode::Standalone, &config).unwrap());
+            let id = case["id"].as_str().unwrap();
+            assert!(store.write(id, &record, Expect::Any).await.unwrap());
+            let key = format!(
+                "ps{}vectors:{}",
+                std::process::id(),
+                case["key"].as_str().unwrap()
+            );
+            let (fields, at) = store
+                .with_conn(|mut c| {
+                    let key = key.clone();
+                    async move {
+                        let fields: std::collections::BTreeMap<String, Vec<u8>> =
+                            redis::cmd("HGETALL").arg(&key).query_async(&mut c).await?;
+                        let at: i64 = redis::cmd("PEXPIRETIME")
+                            .arg(&key)
+                            .query_async(&mut c)
+                            .await?;
+                        Ok((fields, at))
+                    }
+                })
+                .await
+                .unwrap();
+            let want: std::collections::BTreeMap<String, Vec<u8>> = case["fields"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().as_bytes().to_vec()))
+                .collect();
+            assert_eq!(fields, want, "{name}");
+            assert_eq!(Some(at), case["pexpireat"].as_i64(), "{name}");
+            assert_eq!(store.read(id).await.unwrap(), Some(record), "{name}");
+            store.destroy(id).await.unwrap();
+        }
+    }
+
     #[test]
     fn cluster_nodes_parsing() {
         let nodes = "\
