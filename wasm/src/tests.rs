@@ -170,10 +170,14 @@ fn namespace(fail: bool) -> JsValue {
     ))
 }
 
-fn kv_store(ns: &JsValue, config: &str) -> CallbackStore<kv::JsKv> {
+fn kv_store_at(ns: &JsValue, config: &str) -> (CallbackStore<kv::JsKv>, Arc<ManualClock>) {
     #[allow(clippy::arc_with_non_send_sync)]
     let clock = Arc::new(ManualClock::new(1_000_000));
-    kv::store(ns.clone(), config, clock).unwrap()
+    (kv::store(ns.clone(), config, clock.clone()).unwrap(), clock)
+}
+
+fn kv_store(ns: &JsValue, config: &str) -> CallbackStore<kv::JsKv> {
+    kv_store_at(ns, config).0
 }
 
 use polysession_bindings::CallbackStore;
@@ -181,7 +185,7 @@ use polysession_bindings::CallbackStore;
 #[wasm_bindgen_test]
 async fn the_kv_bridge_calls_the_namespace() {
     let ns = namespace(false);
-    let kv = kv_store(&ns, r#"{"prefix":"s:"}"#);
+    let (kv, clock) = kv_store_at(&ns, r#"{"prefix":"s:"}"#);
     let record = Record {
         data: br#"{"v":1,"created":1,"data":{}}"#.to_vec(),
         expires_at_ms: 1_000_000 + 5_000,
@@ -210,8 +214,11 @@ async fn the_kv_bridge_calls_the_namespace() {
     );
     kv.destroy("a").await.unwrap();
     assert_eq!(kv.read("a").await.unwrap(), None);
-    // A foreign value under a session key is no session.
+    // A foreign value under a session key: within KV's 60 s consistency window the store
+    // trusts its own write of it; past the window, a foreign value is no session.
     map.set(&"s:b".into(), &JsValue::from(42));
+    assert_eq!(kv.read("b").await.unwrap(), Some(record.clone()));
+    clock.advance_ms(60_000);
     assert_eq!(kv.read("b").await.unwrap(), None);
 }
 

@@ -3,7 +3,7 @@
 //!
 //! [`Kit::run`] drives the store through the [`Manager`] (CRUD, expiry, regenerate, logout
 //! against late releases and due touches, concurrent writers of different keys, corrupt
-//! records, a 1 MB session, count and GC) and directly (each [`Expect`], touch, regenerate's
+//! records, a 1 MB session, count and GC) and directly (each [`Expect`](polysession_core::Expect), touch, regenerate's
 //! return value). The sealed-cookie provider, which has no store, runs the cases that can hold
 //! for it; the others say so. Failures panic with the kit's label.
 //!
