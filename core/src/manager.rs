@@ -524,7 +524,7 @@ impl Manager {
         };
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let version = match expect {
-                Expect::Version(v) => v + 1,
+                Expect::Version(v) => v.wrapping_add(1),
                 _ => 1,
             };
             let record = self.record(created, &data, version, now);

@@ -594,6 +594,25 @@ fn copy_based_regenerate_never_revives_a_session_destroyed_mid_move() {
 }
 
 #[test]
+fn a_stored_version_at_the_maximum_wraps_instead_of_panicking() {
+    let e = env(Config::default());
+    let cookie = e.create("a", json!(1));
+    let id = cookie.split('=').nth(1).unwrap().to_owned();
+    let mut rec = block_on(e.store.inner.read(&id)).unwrap().unwrap();
+    rec.version = u64::MAX;
+    block_on(e.store.inner.write(&id, &rec, Expect::Any)).unwrap();
+    let mut s = e.open(&cookie);
+    s.set("b", 2).unwrap();
+    assert_eq!(
+        block_on(e.manager.release(s)).unwrap().outcome,
+        Outcome::Written
+    );
+    let stored = block_on(e.store.inner.read(&id)).unwrap().unwrap();
+    assert_eq!(stored.version, 0);
+    assert_eq!(e.open(&cookie).get("b"), Some(&json!(2)));
+}
+
+#[test]
 fn unknown_or_invalid_ids_are_never_adopted_and_invalid_ones_never_reach_the_store() {
     let e = env(Config::default());
     let unknown = "0123456789abcdef0123456789abcdef";
