@@ -20,6 +20,7 @@ const modules :List(Workerd.Worker.Module) = [
   (name = "polysession-wasm", esModule = embed "entry.js"),
   (name = "js/workers.js", esModule = embed "../../js/workers.js"),
   (name = "js/manager.js", esModule = embed "../../js/manager.js"),
+  (name = "js/fetch.js", esModule = embed "../../js/fetch.js"),
   (name = "pkg/polysession_wasm.js", esModule = embed "../../pkg/polysession_wasm.js"),
   (name = "pkg/polysession_wasm_bg.wasm", wasm = embed "../../pkg/polysession_wasm_bg.wasm"),
 ];
