@@ -78,10 +78,20 @@ wasm_package() {
   wasm_test 2>&1 | tee "$LOG_DIR/wasm-test.log"
 }
 
+node_package() {
+  # shellcheck source=scripts/node.sh
+  source "$ROOT/scripts/node.sh"
+  step "node package: npm tools, the native addon (napi-rs), tsc and node --test"
+  node_toolchain
+  node_build
+  node_test 2>&1 | tee "$LOG_DIR/node-test.log"
+}
+
 # The demo routes' behaviour list (tests/http), once for every host: the Rust demo on memory,
-# file, Redis, PostgreSQL and cookie; the Worker example in Node, Deno and workerd.
+# file, Redis, PostgreSQL and cookie; the Worker example in Node, Deno and workerd; the
+# Express example of the Node package.
 http_suite() {
-  step "cross-host behaviour suite (tests/http): Rust demo and Worker example over real HTTP"
+  step "cross-host behaviour suite (tests/http): Rust demo, Worker example, Express example over real HTTP"
   export POLYSESSION_DEMO_BIN="$CARGO_TARGET_DIR/debug/polysession-demo"
   node --test --test-reporter=spec --test-concurrency=1 tests/http/*.test.js 2>&1 | tee "$LOG_DIR/http-suite.log"
 }
@@ -100,6 +110,7 @@ rust_checks
 services
 rust_tests
 wasm_package
+node_package
 http_suite
 step "all suites passed"
 summary

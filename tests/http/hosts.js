@@ -35,8 +35,10 @@ const unique = (tag) => `ps${process.pid}${tag}${Math.random().toString(36).slic
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/polysession/target');
 export const demoBin = process.env.POLYSESSION_DEMO_BIN ?? join(targetDir, 'debug/polysession-demo');
 
-async function demo(sessionConfig) {
-  const child = spawn(demoBin, ['--port', '0', '--session-config', JSON.stringify(sessionConfig)], {
+// An app process that takes the demo's flags: `--port 0 --session-config <JSON>`.
+async function demo(sessionConfig, command = [demoBin]) {
+  const [bin, ...args] = command;
+  const child = spawn(bin, [...args, '--port', '0', '--session-config', JSON.stringify(sessionConfig)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [url] = await ready(child, /http:\/\/\S+/);
@@ -89,27 +91,29 @@ async function privateRedis() {
   return { addr: `127.0.0.1:${port}`, start, stop, dispose: async () => (await stop(), rmSync(dir, { recursive: true, force: true })) };
 }
 
-export async function rustHost(provider) {
+// The Rust demo, or another app taking its flags (`command`, e.g. the Express example).
+export async function rustHost(provider, { name = 'Rust demo (axum)', command = [demoBin], binary = demoBin } = {}) {
   const missing =
-    need(existsSync(demoBin), `demo binary not found at ${demoBin} (cargo build -p polysession-demo)`) ??
+    need(existsSync(binary), `${binary} not found (cargo build -p polysession-demo; node: bash scripts/node.sh build)`) ??
     (servers[provider]
       ? need(await reachable(...servers[provider].split(':')), `${provider} is not reachable at ${servers[provider]}`)
       : undefined);
   const host = {
-    name: `Rust demo (axum), ${provider}`,
+    name: `${name}, ${provider}`,
     skip: missing,
     stored: provider !== 'cookie',
     clock: false,
     async start(options = {}) {
       const dir = mkdtempSync(join(tmpdir(), 'polysession-http-'));
-      const app = await demo({ provider, providerConfig: rustProviders[provider](dir), ...options });
+      const app = await demo({ provider, providerConfig: rustProviders[provider](dir), ...options }, command);
       return { ...app, close: async () => (await app.close(), rmSync(dir, { recursive: true, force: true })) };
     },
   };
   if (provider === 'redis') {
     host.outage = async () => {
       const redis = await privateRedis();
-      const app = await demo({ provider, providerConfig: JSON.stringify({ save_path: redis.addr, timeout_ms: 500 }) });
+      const config = { provider, providerConfig: JSON.stringify({ save_path: redis.addr, timeout_ms: 500 }) };
+      const app = await demo(config, command);
       return {
         ...app,
         breakStore: redis.stop,
@@ -119,6 +123,38 @@ export async function rustHost(provider) {
     };
   }
   return host;
+}
+
+// The Express example of the Node package (node/examples/express.js), Express 5 or 4.
+export async function expressHost(provider, express = 'express') {
+  const example = join(root, 'node/examples/express.js');
+  const addon = join(root, 'node/polysession.linux-x64-gnu.node');
+  const host = await rustHost(provider, {
+    name: `Express ${express === 'express' ? 5 : 4} example (Node)`,
+    command: [process.execPath, example],
+    binary: addon,
+  });
+  const start = host.start;
+  host.start = (options) => withEnv({ POLYSESSION_EXPRESS: express }, () => start(options));
+  if (host.outage) {
+    const outage = host.outage;
+    host.outage = () => withEnv({ POLYSESSION_EXPRESS: express }, outage);
+  }
+  return host;
+}
+
+// Runs `fn` with extra environment variables for the processes it spawns.
+async function withEnv(vars, fn) {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 // --- the Worker example (polysession-wasm) -------------------------------------------------

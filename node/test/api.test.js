@@ -1,0 +1,199 @@
+// The Node package's API: options and their errors, values, the fetch helper, JS stores.
+'use strict';
+const { describe, it } = require('node:test');
+const assert = require('node:assert/strict');
+const session = require('polysession');
+const { Manager, errorResponse, errorResponseInit, coreOptions } = session;
+
+const get = (cookie) => new Request('http://node.example/', cookie ? { headers: { cookie } } : {});
+const jar = (res) => res.headers.get('set-cookie')?.split(';')[0];
+
+describe('options', () => {
+  it('maps express-session names to core options and passes the core ones through', () => {
+    assert.deepEqual(
+      coreOptions({
+        name: 'sid',
+        secret: 'keyboard cat',
+        resave: false,
+        saveUninitialized: true,
+        rolling: true,
+        proxy: true,
+        cookie: { maxAge: 90_500, secure: 'auto', httpOnly: false, sameSite: true, domain: 'x.test', path: '/app' },
+        maxLifetime: 10,
+      }),
+      {
+        cookieName: 'sid',
+        touchInterval: 0,
+        trustForwardedProto: true,
+        cookieLifeTime: 91,
+        maxLifetime: 10,
+        secure: true,
+        disableHTTPOnly: true,
+        cookieSameSite: 'Strict',
+        domain: 'x.test',
+        cookiePath: '/app',
+      },
+    );
+  });
+
+  it('rejects bad options with a PolysessionError naming the key', () => {
+    for (const [bad, code, key] of [
+      [{ cookieNmae: 'x' }, 'BAD_CONFIG', 'cookieNmae'],
+      [{ gclifetime: 0 }, 'BAD_CONFIG', 'gclifetime'],
+      [{ provider: 'nope' }, 'UNKNOWN_PROVIDER', 'nope'],
+      [{ provider: 'cookie' }, 'BAD_CONFIG', 'providerConfig'],
+      [{ provider: 'kv' }, 'BAD_CONFIG', 'store'],
+      [{ store: { get() {} } }, 'BAD_CONFIG', 'store'],
+      [{ x: 1n }, 'BAD_CONFIG', 'JSON'],
+      [{ now: 5 }, 'BAD_CONFIG', 'now'],
+      [{ now: () => NaN }, 'BAD_CONFIG', 'now'],
+      ['{', 'BAD_CONFIG', 'sessionConfig'],
+      [7, 'BAD_CONFIG', 'options'],
+    ]) {
+      assert.throws(
+        () => new Manager(bad),
+        (err) => err.name === 'PolysessionError' && err.code === code && err.message.includes(key),
+        JSON.stringify(bad, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+      );
+      if (typeof bad === 'object') assert.throws(() => session(bad), { code });
+    }
+    assert.equal(new Manager('{"cookieName":"sid","provider":"memory"}').provider, 'memory');
+  });
+});
+
+describe('values', () => {
+  it('round-trip as JSON; what JSON cannot hold is a TypeError naming the key', async () => {
+    const m = new Manager();
+    const s = await m.start(get());
+    const value = { s: 'é ✓', n: [1, -2.5, 9007199254740991], b: true, z: null, d: new Date(0) };
+    s.set('v', value);
+    assert.deepEqual(s.get('v'), { ...value, d: '1970-01-01T00:00:00.000Z' });
+    const cyclic = {};
+    cyclic.self = cyclic;
+    class Point {}
+    for (const [bad, what] of [
+      [() => 1, 'function'],
+      [10n, 'BigInt'],
+      [Symbol('s'), 'symbol'],
+      [new Map(), 'Map'],
+      [new Set(), 'Set'],
+      [new Point(), 'Point'],
+      [cyclic, 'cycle'],
+      [{ deep: [{ m: new Map() }] }, 'Map'],
+    ]) {
+      assert.throws(() => s.set('key', bad), (e) => e instanceof TypeError && e.code === 'BAD_INPUT' && e.message.includes('`key`') && e.message.includes(what));
+    }
+    assert.throws(() => s.set('u', undefined), { code: 'BAD_INPUT' });
+    assert.equal(s.get('missing'), undefined);
+  });
+});
+
+describe('the fetch helper', () => {
+  it('starts, commits with headers merged into the response, and reads back', async () => {
+    const m = new Manager({ maxLifetime: 60 });
+    const s = await m.start(get());
+    assert.equal(s.isNew, true);
+    s.set('n', 1);
+    const res = await m.commit(s, new Response('ok', { headers: { vary: 'Accept', 'cache-control': 'private' } }));
+    assert.match(res.headers.get('set-cookie'), /^beegosessionID=[0-9a-f]{32}; HttpOnly; SameSite=Lax; Path=\/$/);
+    assert.equal(res.headers.get('vary'), 'Accept, Cookie');
+    assert.equal(res.headers.get('cache-control'), 'private, no-store');
+    assert.equal(await res.text(), 'ok');
+    await assert.rejects(m.commit(s, new Response('')), { code: 'BAD_INPUT' });
+    const again = await m.start(get(jar(res)));
+    assert.equal(again.get('n'), 1);
+    assert.equal(again.isNew, false);
+    assert.equal(await m.count(), 1);
+  });
+
+  it('gives errors the response every host gives', () => {
+    const outage = errorResponse(Object.assign(new Error('STORE_UNAVAILABLE: x'), { name: 'PolysessionError', code: 'STORE_UNAVAILABLE' }));
+    assert.equal(outage.status, 503);
+    assert.equal(outage.headers.get('retry-after'), '1');
+    assert.equal(errorResponse(new Error('boom')).status, 500);
+    assert.deepEqual(errorResponseInit({ name: 'PolysessionError', code: 'TOO_LARGE' }).status, 413);
+  });
+
+  it('moves time with the now option', async () => {
+    let t = Date.now();
+    const m = new Manager({ maxLifetime: 60, now: () => t });
+    const s = await m.start(get());
+    s.set('a', 1);
+    const cookie = jar(await m.commit(s, new Response(null)));
+    t += 59_000;
+    assert.equal((await m.start(get(cookie))).get('a'), 1);
+    t += 61_000;
+    assert.equal((await m.start(get(cookie))).isNew, true, 'expired by the moved clock');
+  });
+});
+
+// A Map with the Workers KV interface; `failing` makes every call throw.
+class MapKV {
+  constructor() {
+    this.entries = new Map();
+    this.failing = false;
+  }
+  #check(op) {
+    if (this.failing) throw new Error(`KV ${op}: connection lost`);
+  }
+  async get(key) {
+    this.#check('get');
+    return this.entries.get(key) ?? null;
+  }
+  async put(key, value, { expirationTtl }) {
+    this.#check('put');
+    assert.ok(Number.isInteger(expirationTtl) && expirationTtl >= 1);
+    this.entries.set(key, value);
+  }
+  async delete(key) {
+    this.#check('delete');
+    this.entries.delete(key);
+  }
+  async list({ prefix, cursor }) {
+    this.#check('list');
+    const names = [...this.entries.keys()].filter((k) => k.startsWith(prefix)).sort();
+    const start = cursor ? Number(cursor) : 0;
+    const done = start + 2 >= names.length;
+    return { keys: names.slice(start, start + 2).map((name) => ({ name })), list_complete: done, cursor: done ? undefined : String(start + 2) };
+  }
+}
+
+describe('JS stores', () => {
+  it('a KV-shaped store holds the record text under the prefix, counts by list()', async () => {
+    const kv = new MapKV();
+    const m = new Manager({ store: kv, providerConfig: { prefix: 'sess:' } });
+    assert.equal(m.provider, 'kv');
+    const cookies = [];
+    for (let i = 0; i < 5; i++) {
+      const s = await m.start(get());
+      s.set('i', i);
+      cookies.push(jar(await m.commit(s, new Response(null))));
+    }
+    const id = cookies[0].split('=')[1];
+    assert.match(kv.entries.get(`sess:${id}`), /^ps1:1:\d+:\{"v":1,"created":\d+,"data":\{"i":0\}\}$/);
+    assert.equal(await m.count(), 5);
+    assert.equal((await m.start(get(cookies[3]))).get('i'), 3);
+  });
+
+  it('a failing store is STORE_UNAVAILABLE naming the method, and traffic recovers', async () => {
+    const kv = new MapKV();
+    const m = new Manager({ store: kv });
+    const s = await m.start(get());
+    s.set('a', 1);
+    const cookie = jar(await m.commit(s, new Response(null)));
+    kv.failing = true;
+    await assert.rejects(m.start(get(cookie)), (e) => e.code === 'STORE_UNAVAILABLE' && /`get` failed: KV get: connection lost/.test(e.message));
+    kv.failing = false;
+    assert.equal((await m.start(get(cookie))).get('a'), 1);
+  });
+
+  it('synchronous store methods work too', async () => {
+    const map = new Map();
+    const m = new Manager({ store: { get: (k) => map.get(k) ?? null, put: (k, v) => void map.set(k, v), delete: (k) => void map.delete(k) } });
+    const s = await m.start(get());
+    s.set('sync', true);
+    const cookie = jar(await m.commit(s, new Response(null)));
+    assert.equal((await m.start(get(cookie))).get('sync'), true);
+    await assert.rejects(m.count(), { code: 'UNSUPPORTED' });
+  });
+});
