@@ -133,3 +133,9 @@ export interface KeyPage {
   /** The next page's cursor, or `null` at the end. */
   cursor?: string
 }
+
+/**
+ * Runs every case of the conformance kit against `store` (the normalized JS store, with
+ * `providerConfig` as the callback store's config); rejects with the first failure.
+ */
+export declare function runConformance(label: string, store: JsStore, providerConfig?: string | undefined | null): Promise<void>

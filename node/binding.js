@@ -839,3 +839,4 @@ module.exports.RawManager = nativeBinding.RawManager
 module.exports.RawSession = nativeBinding.RawSession
 module.exports.errorResponseInit = nativeBinding.errorResponseInit
 module.exports.hostKeys = nativeBinding.hostKeys
+module.exports.runConformance = nativeBinding.runConformance

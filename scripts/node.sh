@@ -13,9 +13,10 @@ node_toolchain() {
 }
 
 # The addon in the dev profile (shares the build cache with cargo test), next to package.json
-# as napi-rs names it (polysession.<platform>.node), plus the generated binding.js/.d.ts.
+# as napi-rs names it (polysession.<platform>.node), plus the generated binding.js/.d.ts. The
+# test build adds `runConformance` (cargo feature `conformance`).
 node_build() {
-  (cd "$NODE_ROOT/node" && node_modules/.bin/napi build --platform --js binding.js --dts binding.d.ts)
+  (cd "$NODE_ROOT/node" && node_modules/.bin/napi build --platform --features conformance --js binding.js --dts binding.d.ts)
 }
 
 # The addon as published: release profile, stripped.

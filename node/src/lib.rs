@@ -7,8 +7,13 @@
 //! middleware, the fetch helper and the error class.
 #![warn(missing_docs)]
 
+#[cfg(feature = "conformance")]
+mod conformance;
 mod error;
 mod store;
+
+#[cfg(feature = "conformance")]
+pub use conformance::run_conformance;
 
 use error::{js_error, to_js};
 use napi::bindgen_prelude::{Env, PromiseRaw};
