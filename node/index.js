@@ -5,14 +5,14 @@
 // - Manager / errorResponse: the fetch-API helper (Request in, Response out), the same as
 //   polysession-wasm's, from its one shared source (polysession-wasm/fetch);
 // - Session: the fetch helper's session; PolysessionError codes via err.code.
-const { binding, createRaw, Session } = require('./js/native.js');
+const { backend, createRaw, errorResponseInit, Session } = require('./js/native.js');
 const { call, codeOf } = require('./js/errors.js');
 const { session, coreOptions } = require('./js/express.js');
 const { fetchApi } = require('polysession-wasm/fetch');
 
 const { Manager, errorResponse } = fetchApi({
   create: createRaw,
-  errorResponseInit: binding.errorResponseInit,
+  errorResponseInit,
   codeOf,
   toSession: (raw) => new Session(raw),
   toRaw: (s) => Session.raw(s),
@@ -25,5 +25,7 @@ module.exports.Manager = Manager;
 module.exports.Session = Session;
 module.exports.errorResponse = errorResponse;
 /** `{ status, headers, body }` for an error, as every polysession host answers it. */
-module.exports.errorResponseInit = (err) => binding.errorResponseInit(codeOf(err));
+module.exports.errorResponseInit = (err) => errorResponseInit(codeOf(err));
+/** Which binding runs: `{ name: 'native' | 'wasm', reason }` (why the addon did not load). */
+module.exports.backend = backend;
 module.exports.coreOptions = coreOptions;

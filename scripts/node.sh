@@ -24,8 +24,11 @@ node_release() {
   (cd "$NODE_ROOT/node" && node_modules/.bin/napi build --platform --release --strip --js binding.js --dts binding.d.ts)
 }
 
+# The tests on the native addon, then the API and README tests again on the wasm fallback.
 node_test() {
-  (cd "$NODE_ROOT/node" && node_modules/.bin/tsc -p tsconfig.json && node --test --test-reporter=spec --test-concurrency=1 test/*.test.js)
+  (cd "$NODE_ROOT/node" && node_modules/.bin/tsc -p tsconfig.json &&
+    node --test --test-reporter=spec --test-concurrency=1 test/*.test.js &&
+    POLYSESSION_FORCE_WASM=1 node --test --test-reporter=spec --test-concurrency=1 test/api.test.js test/readme.test.js)
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

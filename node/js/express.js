@@ -3,7 +3,7 @@
 // express-session does. Only conversions live here: express-session's option names become
 // core options, the session's own enumerable properties are diffed against what was read and
 // only changed keys are written, and the session's headers go out before the response does.
-const { binding, createRaw } = require('./native.js');
+const { createRaw, errorResponseInit } = require('./native.js');
 const { call, codeOf, polysessionError } = require('./errors.js');
 const { toJsonText } = require('./values.js');
 
@@ -190,7 +190,7 @@ class State {
 
 /** `err` with the kit's HTTP status and headers for Express's error handlers. */
 function withStatus(err) {
-  const init = binding.errorResponseInit(codeOf(err));
+  const init = errorResponseInit(codeOf(err));
   err.status = init.status;
   err.statusCode = init.status;
   err.headers = Object.fromEntries(init.headers.filter(([n]) => n !== 'content-type'));

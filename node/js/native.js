@@ -1,12 +1,21 @@
 'use strict';
-// The native binding behind one small interface, shared by the fetch helper and the Express
-// middleware: options -> raw manager, and the Session object of the fetch API.
-const binding = require('../binding.js');
+// The binding behind one small interface, shared by the fetch helper and the Express
+// middleware: options -> raw manager, and the Session object of the fetch API. The native
+// addon is used when it loads; otherwise polysession-wasm (js/fallback.js).
 const { call, polysessionError } = require('./errors.js');
 const { normalizeStore } = require('./stores.js');
 const { toJsonText } = require('./values.js');
 
-const HOST_KEYS = binding.hostKeys();
+let binding = null;
+let whyNot = null;
+try {
+  if (process.env.POLYSESSION_FORCE_WASM === '1') throw new Error('POLYSESSION_FORCE_WASM=1');
+  binding = require('../binding.js');
+} catch (err) {
+  whyNot = err.message.split('\n')[0];
+}
+const fallback = binding ? null : require('./fallback.js');
+const HOST_KEYS = binding ? binding.hostKeys() : ['store', 'now'];
 
 /** Wraps a raw manager so the `now` option's clock is read before every call into Rust. */
 function withClock(raw, now) {
@@ -28,9 +37,12 @@ function withClock(raw, now) {
  * a beego JSON config string. The host keys are split off here; the rest is the core's.
  */
 function createRaw(options) {
+  if (options !== undefined && options !== null && typeof options !== 'string' && typeof options !== 'object') {
+    throw polysessionError('BAD_CONFIG', 'options must be an object or a beego JSON config string');
+  }
+  if (fallback) return call(() => new fallback.FallbackManager(options, whyNot));
   if (typeof options === 'string') return call(() => new binding.RawManager(options, true, null, null));
   if (options === undefined || options === null) return call(() => new binding.RawManager(null, false, null, null));
-  if (typeof options !== 'object') throw polysessionError('BAD_CONFIG', 'options must be an object or a beego JSON config string');
   const rest = { ...options };
   const host = {};
   for (const key of HOST_KEYS) {
@@ -116,4 +128,10 @@ class Session {
   }
 }
 
-module.exports = { binding, createRaw, Session };
+/** `{ status, headers, body }` for an error code, from the binding in use. */
+const errorResponseInit = (code) => (binding ?? fallback).errorResponseInit(code);
+
+/** `native` (the napi-rs addon) or `wasm` (the fallback), and why the addon did not load. */
+const backend = { name: binding ? 'native' : 'wasm', reason: whyNot };
+
+module.exports = { backend, binding, createRaw, errorResponseInit, Session };

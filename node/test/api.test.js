@@ -59,6 +59,19 @@ describe('options', () => {
     }
     assert.equal(new Manager('{"cookieName":"sid","provider":"memory"}').provider, 'memory');
   });
+
+  it('runs on the native addon, or says why not and what the wasm fallback lacks', () => {
+    if (process.env.POLYSESSION_FORCE_WASM === '1') {
+      assert.deepEqual(session.backend, { name: 'wasm', reason: 'POLYSESSION_FORCE_WASM=1' });
+      assert.throws(
+        () => new Manager({ provider: 'redis', providerConfig: '127.0.0.1:6379' }),
+        (e) => e.code === 'UNSUPPORTED' && /needs the native addon/.test(e.message) && /POLYSESSION_FORCE_WASM/.test(e.message),
+      );
+    } else {
+      assert.deepEqual(session.backend, { name: 'native', reason: null });
+      assert.equal(new Manager({ provider: 'file', providerConfig: require('node:os').tmpdir() }).provider, 'file');
+    }
+  });
 });
 
 describe('values', () => {

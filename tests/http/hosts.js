@@ -125,20 +125,23 @@ export async function rustHost(provider, { name = 'Rust demo (axum)', command = 
   return host;
 }
 
-// The Express example of the Node package (node/examples/express.js), Express 5 or 4.
-export async function expressHost(provider, express = 'express') {
+// The Express example of the Node package (node/examples/express.js), Express 5 or 4, on the
+// native addon or (wasm) on its polysession-wasm fallback.
+export async function expressHost(provider, express = 'express', { wasm = false } = {}) {
   const example = join(root, 'node/examples/express.js');
   const addon = join(root, 'node/polysession.linux-x64-gnu.node');
+  const backend = wasm ? ', wasm fallback' : '';
   const host = await rustHost(provider, {
-    name: `Express ${express === 'express' ? 5 : 4} example (Node)`,
+    name: `Express ${express === 'express' ? 5 : 4} example (Node${backend})`,
     command: [process.execPath, example],
-    binary: addon,
+    binary: wasm ? join(root, 'wasm/pkg/polysession_wasm_bg.wasm') : addon,
   });
+  const env = { POLYSESSION_EXPRESS: express, POLYSESSION_FORCE_WASM: wasm ? '1' : undefined };
   const start = host.start;
-  host.start = (options) => withEnv({ POLYSESSION_EXPRESS: express }, () => start(options));
+  host.start = (options) => withEnv(env, () => start(options));
   if (host.outage) {
     const outage = host.outage;
-    host.outage = () => withEnv({ POLYSESSION_EXPRESS: express }, outage);
+    host.outage = () => withEnv(env, outage);
   }
   return host;
 }
@@ -146,7 +149,10 @@ export async function expressHost(provider, express = 'express') {
 // Runs `fn` with extra environment variables for the processes it spawns.
 async function withEnv(vars, fn) {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
   try {
     return await fn();
   } finally {

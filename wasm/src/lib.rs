@@ -220,6 +220,12 @@ impl Manager {
         self.inner.config().provider.clone()
     }
 
+    /// The session cookie's name.
+    #[wasm_bindgen(getter, js_name = cookieName)]
+    pub fn cookie_name(&self) -> String {
+        self.inner.config().cookie_name.clone()
+    }
+
     /// The id header's name when ids are accepted from a header (`EnableSidInHTTPHeader`).
     #[wasm_bindgen(getter, js_name = headerName)]
     pub fn header_name(&self) -> Option<String> {
