@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The npm package polysession (node/): npm tools, the native addon (napi-rs), tests.
-# Usage: bash scripts/node.sh build|release|test|all   (scripts/test.sh sources it)
+# Usage: bash scripts/node.sh build|release|pack [dir]|test|all   (scripts/test.sh sources it)
 set -euo pipefail
 
 NODE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +25,33 @@ node_release() {
 }
 
 # The tests on the native addon, then the API and README tests again on the wasm fallback.
+# The publishable tarballs in $1 (default node/dist): polysession-wasm (its one dependency) and
+# polysession with the platform binary inside: the release addon when it is built, else the
+# test build, stripped. The `file:../wasm` dependency becomes the wasm package's version.
+node_pack() {
+  local out=${1:-$NODE_ROOT/node/dist} stage addon
+  mkdir -p "$out"
+  out=$(cd "$out" && pwd)
+  (cd "$NODE_ROOT/wasm" && npm pack --silent --pack-destination "$out" >/dev/null)
+  stage=$(mktemp -d)
+  (cd "$NODE_ROOT/node" && cp -r package.json index.js index.d.ts binding.js binding.d.ts js "$stage"/)
+  addon="$CARGO_TARGET_DIR/release/libpolysession_node.so"
+  [ -f "$addon" ] || addon="$NODE_ROOT/node/polysession.linux-x64-gnu.node"
+  strip --strip-debug -o "$stage/polysession.linux-x64-gnu.node" "$addon"
+  node -e '
+    const fs = require("fs");
+    const [dir, wasm] = process.argv.slice(1);
+    const pkg = JSON.parse(fs.readFileSync(dir + "/package.json"));
+    pkg.dependencies["polysession-wasm"] = JSON.parse(fs.readFileSync(wasm + "/package.json")).version;
+    delete pkg.devDependencies;
+    delete pkg.scripts;
+    fs.writeFileSync(dir + "/package.json", JSON.stringify(pkg, null, 2) + "\n");
+  ' "$stage" "$NODE_ROOT/wasm"
+  (cd "$stage" && npm pack --silent --pack-destination "$out" >/dev/null)
+  rm -rf "$stage"
+  ls "$out"/*.tgz
+}
+
 node_test() {
   (cd "$NODE_ROOT/node" && node_modules/.bin/tsc -p tsconfig.json &&
     node --test --test-reporter=spec --test-concurrency=1 test/*.test.js &&
@@ -35,8 +62,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-all}" in
     build) node_toolchain; node_build ;;
     release) node_toolchain; node_release ;;
+    pack) node_pack "${2:-}" ;;
     test) node_test ;;
     all) node_toolchain; node_build; node_test ;;
-    *) echo "usage: $0 build|release|test|all" >&2; exit 2 ;;
+    *) echo "usage: $0 build|release|pack [dir]|test|all" >&2; exit 2 ;;
   esac
 fi

@@ -17,7 +17,8 @@ const { values: flags } = parseArgs({
   },
 });
 
-const options = JSON.parse(flags['session-config'] ?? '{}');
+// The demo routes' cookie name, as every host's demo uses it (express-session's is connect.sid).
+const options = { name: 'beegosessionID', ...JSON.parse(flags['session-config'] ?? '{}') };
 if (flags.provider) options.provider = flags.provider;
 if (flags['provider-config']) options.providerConfig = flags['provider-config'];
 const sessions = session(options);

@@ -18,7 +18,8 @@ const SAME_SITE = { true: 'Strict', false: 'Default', lax: 'Lax', strict: 'Stric
 
 /** Core options from express-session's names (and any core option, passed through). */
 function coreOptions(options = {}) {
-  const out = {};
+  // express-session's default cookie name, unless a core `cookieName` is given.
+  const out = { cookieName: 'connect.sid' };
   for (const [key, value] of Object.entries(options)) {
     if (IGNORED.has(key) || value === undefined) continue;
     switch (key) {

@@ -36,6 +36,12 @@ describe('options', () => {
     );
   });
 
+  it("keeps express-session's default cookie name unless told otherwise", () => {
+    assert.equal(coreOptions({}).cookieName, 'connect.sid');
+    assert.equal(coreOptions({ cookieName: 'beegosessionID' }).cookieName, 'beegosessionID');
+    assert.equal(session().cookieName, 'connect.sid');
+  });
+
   it('rejects bad options with a PolysessionError naming the key', () => {
     for (const [bad, code, key] of [
       [{ cookieNmae: 'x' }, 'BAD_CONFIG', 'cookieNmae'],

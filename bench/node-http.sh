@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Session cost in Express: polysession (memory, Redis) against express-session (MemoryStore,
+# connect-redis) and no session, in one run with wrk: 1000 pre-created sessions, a random
+# cookie per request, routes /read, /write, /untouched. Prints req/s and the session cost in µs
+# per request, 1/rps_with - 1/rps_without (the same route on the app with no session).
+# Usage: bash bench/node-http.sh [connections] [seconds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+C=${1:-16}
+SECS=${2:-10}
+source scripts/services.sh
+need wrk wrk
+start_redis
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/polysession/target}
+# The release addon, loaded in place of the test build.
+(cd node && [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error)
+cargo build --release -q -p polysession-node
+export NAPI_RS_NATIVE_LIBRARY_PATH="$CARGO_TARGET_DIR/release/libpolysession_node.so"
+WORK=$(mktemp -d)
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+variants="none polysession-memory polysession-redis express-session-memory express-session-redis"
+port=18200
+declare -A PORT
+for v in $variants; do
+  port=$((port + 1))
+  PORT[$v]=$port
+  node bench/node/app.js "$v" "$port" >/dev/null &
+  PIDS+=($!)
+done
+for v in $variants; do wait_port "${PORT[$v]}" "$v"; done
+for v in $variants; do
+  node bench/node/seed.js "http://127.0.0.1:${PORT[$v]}" 1000 >"$WORK/$v.cookies"
+  [ -s "$WORK/$v.cookies" ] || echo "x=1" >"$WORK/$v.cookies"
+done
+
+rps() { # rps VARIANT ROUTE
+  COOKIES="$WORK/$1.cookies" wrk -t1 -c"$C" -d"${SECS}s" -s bench/node/random-cookie.lua \
+    "http://127.0.0.1:${PORT[$1]}$2" | awk '/^Requests\/sec/ {print $2}'
+}
+
+declare -A RPS
+for route in /read /write /untouched; do
+  for v in $variants; do
+    COOKIES="$WORK/$v.cookies" wrk -t1 -c"$C" -d2s -s bench/node/random-cookie.lua "http://127.0.0.1:${PORT[$v]}$route" >/dev/null
+    RPS[$v$route]=$(rps "$v" "$route")
+  done
+done
+
+printf '\nExpress 5, wrk -c%s -d%ss, 1000 sessions, random cookie per request (node %s)\n\n' "$C" "$SECS" "$(node --version)"
+printf '| route | layer | req/s | session cost µs/req |\n|---|---|---|---|\n'
+for route in /read /write /untouched; do
+  base=${RPS[none$route]}
+  for v in $variants; do
+    awk -v r="$route" -v v="$v" -v x="${RPS[$v$route]}" -v b="$base" \
+      'BEGIN { cost = (v == "none") ? "—" : sprintf("%.1f", (1/x - 1/b) * 1e6); printf "| %s | %s | %.0f | %s |\n", r, v, x, cost }'
+  done
+done
