@@ -2,12 +2,14 @@
 # Session cost in Express: polysession (memory, Redis) against express-session (MemoryStore,
 # connect-redis) and no session, in one run with wrk: 1000 pre-created sessions, a random
 # cookie per request, routes /read, /write, /untouched. Prints req/s and the session cost in µs
-# per request, 1/rps_with - 1/rps_without (the same route on the app with no session).
-# Usage: bash bench/node-http.sh [connections] [seconds]
+# per request, 1/rps_with - 1/rps_without (the same route on the app with no session), as the
+# median of interleaved rounds. The apps run on CPU 1, wrk and Redis on CPU 0 (taskset).
+# Usage: bash bench/node-http.sh [connections] [seconds] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=${1:-16}
-SECS=${2:-10}
+SECS=${2:-5}
+ROUNDS=${3:-5}
 source scripts/services.sh
 need wrk wrk
 start_redis
@@ -15,8 +17,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/polysession/target}
 # The release addon, loaded in place of the test build.
 (cd node && [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error)
 cargo build --release -q -p polysession-node
-export NAPI_RS_NATIVE_LIBRARY_PATH="$CARGO_TARGET_DIR/release/libpolysession_node.so"
 WORK=$(mktemp -d)
+cp "$CARGO_TARGET_DIR/release/libpolysession_node.so" "$WORK/polysession.node"
+export NAPI_RS_NATIVE_LIBRARY_PATH="$WORK/polysession.node"
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -26,7 +29,7 @@ declare -A PORT
 for v in $variants; do
   port=$((port + 1))
   PORT[$v]=$port
-  node bench/node/app.js "$v" "$port" >/dev/null &
+  taskset -c 1 node bench/node/app.js "$v" "$port" >/dev/null &
   PIDS+=($!)
 done
 for v in $variants; do wait_port "${PORT[$v]}" "$v"; done
@@ -35,20 +38,25 @@ for v in $variants; do
   [ -s "$WORK/$v.cookies" ] || echo "x=1" >"$WORK/$v.cookies"
 done
 
-rps() { # rps VARIANT ROUTE
-  COOKIES="$WORK/$1.cookies" wrk -t1 -c"$C" -d"${SECS}s" -s bench/node/random-cookie.lua \
+rps() { # rps VARIANT ROUTE SECONDS
+  COOKIES="$WORK/$1.cookies" taskset -c 0 wrk -t1 -c"$C" -d"${3}s" -s bench/node/random-cookie.lua \
     "http://127.0.0.1:${PORT[$1]}$2" | awk '/^Requests\/sec/ {print $2}'
 }
 
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
 declare -A RPS
 for route in /read /write /untouched; do
-  for v in $variants; do
-    COOKIES="$WORK/$v.cookies" wrk -t1 -c"$C" -d2s -s bench/node/random-cookie.lua "http://127.0.0.1:${PORT[$v]}$route" >/dev/null
-    RPS[$v$route]=$(rps "$v" "$route")
+  for v in $variants; do rps "$v" "$route" 2 >/dev/null; done # warm up (JIT, connections)
+done
+for _ in $(seq "$ROUNDS"); do
+  for route in /read /write /untouched; do
+    for v in $variants; do RPS[$v$route]="${RPS[$v$route]:-} $(rps "$v" "$route" "$SECS")"; done
   done
 done
+for key in "${!RPS[@]}"; do RPS[$key]=$(echo "${RPS[$key]}" | median); done
 
-printf '\nExpress 5, wrk -c%s -d%ss, 1000 sessions, random cookie per request (node %s)\n\n' "$C" "$SECS" "$(node --version)"
+printf '\nExpress 5, wrk -c%s, median of %s rounds of %ss, 1000 sessions, random cookie per request (node %s)\n\n' "$C" "$ROUNDS" "$SECS" "$(node --version)"
 printf '| route | layer | req/s | session cost µs/req |\n|---|---|---|---|\n'
 for route in /read /write /untouched; do
   base=${RPS[none$route]}

@@ -26,14 +26,15 @@ export declare class RawManager {
   /**
    * Starts the session of a request from its parts: the `Cookie` header, the URL (or
    * path and query), the id header, `X-Forwarded-Proto`, an urlencoded body, and whether
-   * the connection itself is TLS.
+   * the connection itself is TLS. The session, or a promise of it when the store does I/O.
    */
-  start(cookie?: string | undefined | null, url?: string | undefined | null, sidHeader?: string | undefined | null, forwardedProto?: string | undefined | null, form?: string | undefined | null, https?: boolean | undefined | null): Promise<RawSession>
+  start(cookie?: string | undefined | null, url?: string | undefined | null, sidHeader?: string | undefined | null, forwardedProto?: string | undefined | null, form?: string | undefined | null, https?: boolean | undefined | null): RawSession | Promise<RawSession>
   /**
-   * Writes the session; resolves to the headers to set, given the response's own `Vary`
-   * and `Cache-Control`. On failure the session stays open for a retry.
+   * Writes the session; gives the headers to set, given the response's own `Vary` and
+   * `Cache-Control` (or a promise of them when the store does I/O). On failure the session
+   * stays open for a retry.
    */
-  commit(session: RawSession, vary?: string | undefined | null, cacheControl?: string | undefined | null): Promise<CommitHeaders>
+  commit(session: RawSession, vary?: string | undefined | null, cacheControl?: string | undefined | null): CommitHeaders | Promise<CommitHeaders>
   /** How many sessions the store holds (`UNSUPPORTED` for `cookie`). */
   count(): Promise<number>
   /** One GC pass; resolves to how many sessions were removed. */

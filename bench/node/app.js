@@ -7,7 +7,8 @@
 'use strict';
 const path = require('node:path');
 const nodeDir = path.join(__dirname, '../../node');
-const req = (m) => require(require.resolve(m, { paths: [nodeDir] }));
+// polysession is the package in node/; the others come from its node_modules.
+const req = (m) => require(m === 'polysession' ? nodeDir : require.resolve(m, { paths: [nodeDir] }));
 const express = req('express');
 
 const [variant, port] = process.argv.slice(2);

@@ -99,6 +99,8 @@ const METHODS = {
 
 const STATE = Symbol('polysession');
 
+const isPromise = (v) => v !== null && typeof v === 'object' && typeof v.then === 'function';
+
 /** The per-request link between req.session and the raw session. */
 class State {
   constructor(manager, req, raw) {
@@ -170,14 +172,19 @@ class State {
     this.attach(raw);
   }
 
-  /** Commits the session and sets its headers on `res`. */
-  async commit(res) {
+  /** Commits the session and sets its headers on `res`: at once, or a promise when the
+   * store does I/O. */
+  commit(res) {
     if (!this.destroyed) this.diff();
     const header = (name) => {
       const v = res.getHeader(name);
       return v === undefined ? undefined : Array.isArray(v) ? v.join(', ') : String(v);
     };
-    const out = await call(() => this.manager.raw.commit(this.raw, header('vary'), header('cache-control')));
+    const out = call(() => this.manager.raw.commit(this.raw, header('vary'), header('cache-control')));
+    return isPromise(out) ? out.then((o) => this.apply(res, o)) : this.apply(res, out);
+  }
+
+  apply(res, out) {
     if (res.headersSent) return;
     if (out.setCookie) {
       const prev = res.getHeader('set-cookie');
@@ -208,19 +215,30 @@ function holdResponse(res, commit, next) {
   let head = null;
   let pending = null;
   const restore = () => Object.assign(res, original);
+  const committed = () => {
+    restore();
+    if (head && !res.headersSent) res.writeHead(...head);
+  };
+  const failed = (err) => {
+    restore();
+    next(withStatus(err));
+    return 'failed';
+  };
   const flush = (method, args) => {
     if (!pending) {
-      pending = commit().then(
-        () => {
-          restore();
-          if (head && !res.headersSent) res.writeHead(...head);
-        },
-        (err) => {
-          restore();
-          next(withStatus(err));
-          return 'failed';
-        },
-      );
+      let now;
+      try {
+        now = commit();
+      } catch (err) {
+        failed(err);
+        return method === 'write' ? true : res;
+      }
+      if (!isPromise(now)) {
+        // Committed without I/O (memory, sealed cookies): the response goes on at once.
+        committed();
+        return res[method](...args);
+      }
+      pending = now.then(committed, failed);
     }
     pending.then((outcome) => {
       if (outcome !== 'failed') res[method](...args);
@@ -256,7 +274,7 @@ function cookieView(options) {
  * `maxLifetime`, ...).
  */
 function session(options = {}) {
-  const manager = { raw: createRaw(coreOptions(options)), cookie: cookieView(options), ready: null };
+  const manager = { raw: createRaw(coreOptions(options)), cookie: cookieView(options), ready: null, initialized: false };
   const name = manager.raw.cookieName;
   const header = manager.raw.headerName;
   const middleware = function polysession(req, res, next) {
@@ -272,13 +290,28 @@ function session(options = {}) {
       form = new URLSearchParams(req.body).toString();
     }
     const https = Boolean(req.socket?.encrypted);
-    manager.ready
-      .then(() => call(() => manager.raw.start(cookie, req.originalUrl ?? req.url, header ? req.headers[header.toLowerCase()] : undefined, req.headers['x-forwarded-proto'], form, https)))
-      .then((raw) => {
-        const state = new State(manager, req, raw);
-        holdResponse(res, () => state.commit(res), next);
-        next();
-      }, (err) => next(withStatus(err)));
+    const begin = (raw) => {
+      const state = new State(manager, req, raw);
+      holdResponse(res, () => state.commit(res), next);
+      next();
+    };
+    const start = () => call(() => manager.raw.start(cookie, req.originalUrl ?? req.url, header ? req.headers[header.toLowerCase()] : undefined, req.headers['x-forwarded-proto'], form, https));
+    if (!manager.initialized) {
+      manager.ready.then(() => {
+        manager.initialized = true;
+        return start();
+      }).then(begin, (err) => next(withStatus(err)));
+      return;
+    }
+    let raw;
+    try {
+      raw = start();
+    } catch (err) {
+      return next(withStatus(err));
+    }
+    // Started without I/O (memory, sealed cookies): no promise, no extra turn of the loop.
+    if (isPromise(raw)) raw.then(begin, (err) => next(withStatus(err)));
+    else begin(raw);
   };
   middleware.cookieName = name;
   /** How many sessions the store holds (beego's GetActiveSession); UNSUPPORTED for cookie. */
