@@ -25,43 +25,65 @@ trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 variants="none polysession-memory polysession-redis express-session-memory express-session-redis"
 port=18200
-declare -A PORT
+declare -A PORT APP
 for v in $variants; do
   port=$((port + 1))
   PORT[$v]=$port
   taskset -c 1 node bench/node/app.js "$v" "$port" >/dev/null &
   PIDS+=($!)
+  APP[$v]=$!
 done
+TICK=$(getconf CLK_TCK)
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system ticks
 for v in $variants; do wait_port "${PORT[$v]}" "$v"; done
 for v in $variants; do
   node bench/node/seed.js "http://127.0.0.1:${PORT[$v]}" 1000 >"$WORK/$v.cookies"
   [ -s "$WORK/$v.cookies" ] || echo "x=1" >"$WORK/$v.cookies"
 done
 
-rps() { # rps VARIANT ROUTE SECONDS
-  COOKIES="$WORK/$1.cookies" taskset -c 0 wrk -t1 -c"$C" -d"${3}s" -s bench/node/random-cookie.lua \
-    "http://127.0.0.1:${PORT[$1]}$2" | awk '/^Requests\/sec/ {print $2}'
+# rps VARIANT ROUTE SECONDS -> "req/s cpu-µs-per-request" (the app's user + system time)
+rps() {
+  local before after out
+  before=$(cpu "${APP[$1]}")
+  out=$(COOKIES="$WORK/$1.cookies" taskset -c 0 wrk -t1 -c"$C" -d"${3}s" -s bench/node/random-cookie.lua \
+    "http://127.0.0.1:${PORT[$1]}$2")
+  after=$(cpu "${APP[$1]}")
+  echo "$out" | awk -v t="$((after - before))" -v hz="$TICK" '
+    / requests in / { n = $1 } /^Requests\/sec/ { r = $2 }
+    END { printf "%s %.2f\n", r, t / hz * 1e6 / n }'
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-declare -A RPS
+declare -A RPS CPU
 for route in /read /write /untouched; do
   for v in $variants; do rps "$v" "$route" 2 >/dev/null; done # warm up (JIT, connections)
 done
 for _ in $(seq "$ROUNDS"); do
   for route in /read /write /untouched; do
-    for v in $variants; do RPS[$v$route]="${RPS[$v$route]:-} $(rps "$v" "$route" "$SECS")"; done
+    for v in $variants; do
+      read -r r c < <(rps "$v" "$route" "$SECS")
+      RPS[$v$route]="${RPS[$v$route]:-} $r"
+      CPU[$v$route]="${CPU[$v$route]:-} $c"
+    done
   done
 done
-for key in "${!RPS[@]}"; do RPS[$key]=$(echo "${RPS[$key]}" | median); done
+for key in "${!RPS[@]}"; do
+  RPS[$key]=$(echo "${RPS[$key]}" | median)
+  CPU[$key]=$(echo "${CPU[$key]}" | median)
+done
 
 printf '\nExpress 5, wrk -c%s, median of %s rounds of %ss, 1000 sessions, random cookie per request (node %s)\n\n' "$C" "$ROUNDS" "$SECS" "$(node --version)"
-printf '| route | layer | req/s | session cost µs/req |\n|---|---|---|---|\n'
+printf '| route | layer | req/s | session cost µs/req (1/rps) | app CPU µs/req | session CPU µs/req |\n|---|---|---|---|---|---|\n'
 for route in /read /write /untouched; do
   base=${RPS[none$route]}
+  cbase=${CPU[none$route]}
   for v in $variants; do
-    awk -v r="$route" -v v="$v" -v x="${RPS[$v$route]}" -v b="$base" \
-      'BEGIN { cost = (v == "none") ? "—" : sprintf("%.1f", (1/x - 1/b) * 1e6); printf "| %s | %s | %.0f | %s |\n", r, v, x, cost }'
+    awk -v r="$route" -v v="$v" -v x="${RPS[$v$route]}" -v b="$base" -v c="${CPU[$v$route]}" -v cb="$cbase" '
+      BEGIN {
+        cost = (v == "none") ? "—" : sprintf("%.1f", (1/x - 1/b) * 1e6)
+        ccost = (v == "none") ? "—" : sprintf("%.1f", c - cb)
+        printf "| %s | %s | %.0f | %s | %.1f | %s |\n", r, v, x, cost, c, ccost
+      }'
   done
 done

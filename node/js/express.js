@@ -66,38 +66,61 @@ const done = (promise, cb) => {
   return undefined;
 };
 
-// The methods of req.session, as express-session's (non-enumerable, so they are not data).
-const METHODS = {
+const STATE = Symbol('polysession');
+const COOKIE = Symbol('cookie');
+
+/**
+ * `req.session`: the session's values as its own enumerable properties, express-session's
+ * methods on the prototype (so they are not data, and `{ ...req.session }` copies values only).
+ */
+class RequestSession {
+  get id() {
+    return this[STATE].raw.id;
+  }
+
+  get cookie() {
+    // A copy per request: code may change it (req.session.cookie.maxAge = ...).
+    this[COOKIE] ??= { ...this[STATE].manager.cookie };
+    return this[COOKIE];
+  }
+
+  set cookie(value) {
+    this[COOKIE] = value;
+  }
+
   regenerate(cb) {
-    const state = this[STATE];
-    return done(state.regenerate(), cb);
-  },
+    return done(this[STATE].regenerate(), cb);
+  }
+
   destroy(cb) {
-    const state = this[STATE];
-    return done(state.destroy(), cb);
-  },
+    return done(this[STATE].destroy(), cb);
+  }
+
   save(cb) {
     // Changes are written when the response goes out; saving earlier only checks them.
     const state = this[STATE];
     return done(Promise.resolve().then(() => state.diff()), cb);
-  },
+  }
+
   reload(cb) {
-    const state = this[STATE];
-    return done(state.reload(), cb);
-  },
+    return done(this[STATE].reload(), cb);
+  }
+
   touch() {
     // The core extends the expiry by itself, at most once per touchInterval.
     return this;
-  },
+  }
+
   flash(level, message) {
     this[STATE].raw.flash(String(level), String(message));
-  },
+  }
+
   takeFlash() {
     return JSON.parse(this[STATE].raw.takeFlash());
-  },
-};
+  }
+}
 
-const STATE = Symbol('polysession');
+
 
 const isPromise = (v) => v !== null && typeof v === 'object' && typeof v.then === 'function';
 
@@ -112,17 +135,16 @@ class State {
   attach(raw) {
     this.raw = raw;
     this.snapshot = new Map();
-    const session = {};
+    const session = new RequestSession();
+    session[STATE] = this;
     const data = JSON.parse(raw.data());
-    for (const [key, value] of Object.entries(data)) {
-      // defineProperty: a stored key named __proto__ stays data.
-      Object.defineProperty(session, key, { value, writable: true, enumerable: true, configurable: true });
+    for (const key in data) {
+      const value = data[key];
+      // A stored key named __proto__ stays data.
+      if (key === '__proto__') Object.defineProperty(session, key, { value, writable: true, enumerable: true, configurable: true });
+      else session[key] = value;
       this.snapshot.set(key, JSON.stringify(value));
     }
-    for (const [name, fn] of Object.entries(METHODS)) Object.defineProperty(session, name, { value: fn });
-    Object.defineProperty(session, STATE, { value: this });
-    Object.defineProperty(session, 'id', { get: () => raw.id });
-    Object.defineProperty(session, 'cookie', { value: this.manager.cookie, writable: true });
     this.session = session;
     this.req.session = session;
     this.req.sessionID = raw.id;
