@@ -24,6 +24,8 @@ mod memcache;
 mod redis;
 #[cfg(any(feature = "mysql", feature = "postgres", feature = "sqlite"))]
 mod sql;
+#[cfg(test)]
+mod vectors;
 
 #[cfg(feature = "file")]
 pub use file::FileStore;

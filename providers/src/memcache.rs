@@ -428,39 +428,12 @@ mod tests {
         }
     }
 
-    /// The record of a vector case (`{"version", "expires_at_ms", "data"}`), or `None`.
-    fn vector_record(v: &serde_json::Value) -> Option<Record> {
-        let v = v.as_object()?;
-        Some(Record {
-            data: v["data"].as_str().unwrap().as_bytes().to_vec(),
-            expires_at_ms: v["expires_at_ms"].as_u64().unwrap(),
-            version: v["version"].as_u64().unwrap(),
-        })
-    }
-
-    /// The bytes of a hex string.
-    fn unhex(text: &str) -> Vec<u8> {
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    /// The cases of `tests/vectors/records.json` (docs/wire-format.md) in `format`.
-    fn record_vectors(format: &str) -> Vec<serde_json::Value> {
-        let all: Vec<serde_json::Value> =
-            serde_json::from_str(include_str!("../../tests/vectors/records.json")).unwrap();
-        let cases: Vec<_> = all.into_iter().filter(|c| c["format"] == format).collect();
-        assert!(!cases.is_empty(), "no {format} vectors");
-        cases
-    }
-
     #[test]
     fn record_vectors_decode_and_encode() {
-        for case in record_vectors("memcache") {
+        for case in crate::vectors::cases("memcache") {
             let name = case["name"].as_str().unwrap();
-            let bytes = unhex(case["hex"].as_str().unwrap());
-            let want = vector_record(&case["record"]);
+            let bytes = crate::vectors::unhex(case["hex"].as_str().unwrap());
+            let want = crate::vectors::record(&case["record"]);
             assert_eq!(decode(bytes.clone()), want, "{name}");
             let Some(record) = want else { continue };
             if case["canonical"] == true {

@@ -705,11 +705,7 @@ mod tests {
     #[tokio::test]
     async fn record_vectors_in_sqlite() -> Result<()> {
         use sqlx::Row;
-        let record = |v: &serde_json::Value| Record {
-            data: v["data"].as_str().unwrap().as_bytes().to_vec(),
-            expires_at_ms: v["expires_at_ms"].as_u64().unwrap(),
-            version: v["version"].as_u64().unwrap(),
-        };
+        let record = |v: &serde_json::Value| crate::vectors::record(v).unwrap();
         let dir =
             std::env::temp_dir().join(format!("polysession-sql-vectors-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -717,11 +713,7 @@ mod tests {
         let file = dir.join("sessions.db");
         let config = SqlConfig::parse(Dialect::Sqlite, file.to_str().unwrap())?;
         let store = SqlStore::new(config)?;
-        let all: Vec<serde_json::Value> =
-            serde_json::from_str(include_str!("../../tests/vectors/records.json")).unwrap();
-        let cases: Vec<_> = all.iter().filter(|c| c["format"] == "sql").collect();
-        assert!(!cases.is_empty());
-        for case in cases {
+        for case in &crate::vectors::cases("sql") {
             let name = case["name"].as_str().unwrap();
             let id = case["id"].as_str().unwrap();
             assert!(
