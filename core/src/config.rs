@@ -39,8 +39,8 @@ impl SameSite {
     }
 }
 
-/// How session ids are generated.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// How session ids are generated. Its `Debug` never shows the HMAC key.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub enum IdHash {
     /// Lowercase hex of `id_length` CSPRNG bytes (beego since 1.5).
     #[default]
@@ -48,6 +48,15 @@ pub enum IdHash {
     /// `hex(HMAC-SHA1(key, CSPRNG bytes))`, 40 characters: beego's documented
     /// `sessionIDHashFunc: "sha1"` with `sessionIDHashKey`.
     HmacSha1(String),
+}
+
+impl std::fmt::Debug for IdHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IdHash::Random => f.write_str("Random"),
+            IdHash::HmacSha1(_) => f.write_str("HmacSha1(<redacted>)"),
+        }
+    }
 }
 
 /// Every setting of a [`Manager`](crate::Manager). Build it with [`Config::builder`], from
@@ -61,7 +70,7 @@ pub enum IdHash {
 /// assert_eq!(config.max_lifetime, 600);
 /// assert_eq!(Config::default().cookie_name, "beegosessionID");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
     /// Provider name (`memory`, `cookie`, `file`, `redis`, ...). beego: `sessionprovider`.
@@ -107,6 +116,37 @@ pub struct Config {
     /// Accept the id from the URL query or an urlencoded form field named like the cookie.
     /// beego: `EnableSidInURLQuery`.
     pub sid_in_url_query: bool,
+}
+
+/// Shows every setting but the provider config (it may hold passwords or cookie keys) and the
+/// id HMAC key.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let provider_config = format!("<{} bytes, redacted>", self.provider_config.len());
+        f.debug_struct("Config")
+            .field("provider", &self.provider)
+            .field("provider_config", &format_args!("{provider_config}"))
+            .field("cookie_name", &self.cookie_name)
+            .field("enable_set_cookie", &self.enable_set_cookie)
+            .field("gc_lifetime", &self.gc_lifetime)
+            .field("max_lifetime", &self.max_lifetime)
+            .field("absolute_lifetime", &self.absolute_lifetime)
+            .field("touch_interval", &self.touch_interval)
+            .field("cookie_lifetime", &self.cookie_lifetime)
+            .field("secure", &self.secure)
+            .field("trust_forwarded_proto", &self.trust_forwarded_proto)
+            .field("http_only", &self.http_only)
+            .field("domain", &self.domain)
+            .field("path", &self.path)
+            .field("same_site", &self.same_site)
+            .field("id_length", &self.id_length)
+            .field("id_prefix", &self.id_prefix)
+            .field("id_hash", &self.id_hash)
+            .field("sid_in_header", &self.sid_in_header)
+            .field("header_name", &self.header_name)
+            .field("sid_in_url_query", &self.sid_in_url_query)
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -662,6 +702,27 @@ mod tests {
         };
         assert_eq!(c.effective_touch_interval(), 2);
         assert_eq!(Config::default().effective_touch_interval(), 60);
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let mut c = Config::default();
+        c.apply_beego_json(
+            r#"{"providerConfig": "127.0.0.1:6379,100,hunter2-password,0", "sessionIDHashFunc": "sha1", "sessionIDHashKey": "hmac-key-secret"}"#,
+        )
+        .unwrap();
+        for text in [
+            format!("{c:?}"),
+            format!("{c:#?}"),
+            format!("{:?}", Config::builder()),
+        ] {
+            assert!(
+                !text.contains("hunter2") && !text.contains("hmac-key-secret"),
+                "{text}"
+            );
+        }
+        assert!(format!("{c:?}").contains("provider_config: <37 bytes, redacted>"));
+        assert!(format!("{c:?}").contains("id_hash: HmacSha1(<redacted>)"));
     }
 
     #[test]

@@ -80,7 +80,8 @@ impl Mode {
 }
 
 /// A parsed Redis provider config.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` shows the password as `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RedisConfig {
     /// Deployment kind.
     pub mode: Mode,
@@ -96,6 +97,20 @@ pub struct RedisConfig {
     pub prefix: String,
     /// Timeout of every call (connect and response).
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("mode", &self.mode)
+            .field("addrs", &self.addrs)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("db", &self.db)
+            .field("master", &self.master)
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl RedisConfig {
@@ -682,6 +697,21 @@ impl Store for RedisStore {
 mod tests {
     use super::*;
     use polysession_core::ErrorKind;
+
+    #[test]
+    fn debug_shows_no_password() {
+        for config in [
+            "127.0.0.1:6379,100,hunter2-pw,0",
+            r#"{"save_path":"h:1","password":"hunter2-pw"}"#,
+        ] {
+            let c = RedisConfig::parse(Mode::Standalone, config).unwrap();
+            let text = format!("{c:?} {c:#?}");
+            assert!(
+                !text.contains("hunter2") && text.contains("<redacted>"),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn beego_and_json_forms() {

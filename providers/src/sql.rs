@@ -36,7 +36,8 @@ impl Dialect {
 }
 
 /// A parsed SQL provider config.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` shows the URL without its password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SqlConfig {
     /// The database kind.
     pub dialect: Dialect,
@@ -207,6 +208,19 @@ impl SqlConfig {
             }
             None => self.url.clone(),
         }
+    }
+}
+
+impl std::fmt::Debug for SqlConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlConfig")
+            .field("dialect", &self.dialect)
+            .field("url", &self.shown())
+            .field("table", &self.table)
+            .field("create_table", &self.create_table)
+            .field("timeout", &self.timeout)
+            .field("max_connections", &self.max_connections)
+            .finish()
     }
 }
 
@@ -634,6 +648,21 @@ impl Store for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_no_password() {
+        for (d, dsn) in [
+            (Dialect::MySql, "root:hunter2-pw@tcp(127.0.0.1:3306)/test"),
+            (
+                Dialect::Postgres,
+                "postgres://u:hunter2-pw@h:5432/db?sslmode=disable",
+            ),
+        ] {
+            let c = SqlConfig::parse(d, dsn).unwrap();
+            let text = format!("{c:?} {c:#?}");
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
 
     #[test]
     fn dsn_forms() {
