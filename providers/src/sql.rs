@@ -211,6 +211,27 @@ impl SqlConfig {
     }
 }
 
+/// Creates the SQLite database file, if missing, readable by its owner only: it holds live
+/// session ids. SQLite gives its `-wal` and `-shm` files the database file's mode.
+#[cfg(feature = "sqlite")]
+fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    if path.as_os_str() == ":memory:" || path.as_os_str().is_empty() {
+        return Ok(());
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        )),
+    }
+}
+
 impl std::fmt::Debug for SqlConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqlConfig")
@@ -395,13 +416,15 @@ impl SqlStore {
                 sqlx::postgres::PgConnectOptions::from_str(&config.url).map_err(bad_url)?,
             ),
             #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => Options::Sqlite(
-                sqlx::sqlite::SqliteConnectOptions::from_str(&config.url)
+            Dialect::Sqlite => {
+                let o = sqlx::sqlite::SqliteConnectOptions::from_str(&config.url)
                     .map_err(bad_url)?
                     .create_if_missing(true)
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                    .busy_timeout(config.timeout),
-            ),
+                    .busy_timeout(config.timeout);
+                private_file(o.get_filename()).map_err(|e| bad(d, e))?;
+                Options::Sqlite(o)
+            }
             #[allow(unreachable_patterns)]
             _ => return Err(bad(d, "this build does not include that database driver")),
         };
@@ -648,6 +671,35 @@ impl Store for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(all(feature = "sqlite", unix))]
+    #[tokio::test]
+    async fn sqlite_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir =
+            std::env::temp_dir().join(format!("polysession-sqlite-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("sessions.db");
+        let store =
+            SqlStore::new(SqlConfig::parse(Dialect::Sqlite, file.to_str().unwrap()).unwrap())
+                .unwrap();
+        let record = Record {
+            data: b"{}".to_vec(),
+            expires_at_ms: u64::MAX / 4,
+            version: 1,
+        };
+        assert!(store.write("a", &record, Expect::Any).await.unwrap());
+        let mut seen = 0;
+        for name in ["sessions.db", "sessions.db-wal", "sessions.db-shm"] {
+            if let Ok(meta) = std::fs::metadata(dir.join(name)) {
+                assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+                seen += 1;
+            }
+        }
+        assert!(seen >= 2, "the database and its WAL exist");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn debug_shows_no_password() {
