@@ -49,7 +49,7 @@ impl Session {
         if let Value::Array(list) = entry {
             list.push(Value::String(message.to_owned()));
         }
-        self.set_value(FLASH_KEY, Value::Object(all));
+        self.put_value(FLASH_KEY, Value::Object(all));
     }
 
     /// Returns the pending flash messages and removes them: each is read once.
@@ -103,14 +103,15 @@ mod tests {
         s.set_value(
             FLASH_KEY,
             json!({"notice": "one", "bad": 5, "mixed": ["ok", 1]}),
-        );
+        )
+        .unwrap();
         let f = s.take_flash();
         assert_eq!(f["notice"], vec!["one"]);
         assert_eq!(f["mixed"], vec!["ok"]);
         assert!(!f.contains_key("bad"));
-        s.set_value(FLASH_KEY, json!("garbage"));
+        s.set_value(FLASH_KEY, json!("garbage")).unwrap();
         assert!(s.take_flash().is_empty());
-        s.set_value(FLASH_KEY, json!({"notice": 3}));
+        s.set_value(FLASH_KEY, json!({"notice": 3})).unwrap();
         s.flash(NOTICE, "fresh");
         assert_eq!(s.take_flash()["notice"], vec!["fresh"]);
     }

@@ -37,5 +37,5 @@ pub use memory::{MemoryStore, DEFAULT_CAPACITY};
 pub use payload::FORMAT_VERSION;
 pub use registry::{providers, register, Factory};
 pub use seal::{KeyRing, MAX_COOKIE_BYTES, MIN_SECRET_BYTES};
-pub use session::{IdSource, Session};
+pub use session::{IdSource, Session, MAX_VALUE_DEPTH};
 pub use store::{regenerate_by_copy, Capabilities, Expect, Record, Store};

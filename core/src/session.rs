@@ -6,6 +6,27 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
+/// The deepest nesting of arrays and objects a session value may have: the stored payload
+/// wraps each value in two more objects (`{"data": {"key": value}}`), and serde_json reads
+/// no document nested deeper than 127 levels.
+pub const MAX_VALUE_DEPTH: usize = 125;
+
+/// How deeply `value` nests arrays and objects (a scalar is 0), without recursion.
+fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(d + 1);
+        stack.extend(children.map(|c| (c, d + 1)));
+    }
+    deepest
+}
+
 /// Where the id of a session came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdSource {
@@ -140,12 +161,28 @@ impl Session {
             )
             .with_source(e)
         })?;
-        self.set_value(key, value);
-        Ok(())
+        self.set_value(key, value)
     }
 
     /// Stores a JSON `value` under `key`.
-    pub fn set_value(&mut self, key: &str, value: Value) {
+    ///
+    /// # Errors
+    /// [`BadInput`](crate::ErrorKind::BadInput) when `value` nests arrays and objects deeper
+    /// than [`MAX_VALUE_DEPTH`]: the stored payload (two levels more) could not be read back.
+    pub fn set_value(&mut self, key: &str, value: Value) -> Result<()> {
+        let depth = depth(&value);
+        if depth > MAX_VALUE_DEPTH {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("session key `{key}`: value nests {depth} levels deep, more than {MAX_VALUE_DEPTH}"),
+            ));
+        }
+        self.put_value(key, value);
+        Ok(())
+    }
+
+    /// Stores a value known to be shallow (flash messages).
+    pub(crate) fn put_value(&mut self, key: &str, value: Value) {
         if self.data.get(key) == Some(&value) && !self.changes.contains_key(key) && !self.flushed {
             return;
         }
@@ -260,6 +297,38 @@ mod tests {
             serde_json::Value::Object(merged),
             json!({"theirs": "t", "mine": 2})
         );
+    }
+
+    /// `levels` arrays nested, around a number.
+    fn nested(levels: usize) -> Value {
+        (0..levels).fold(json!(1), |v, _| Value::Array(vec![v]))
+    }
+
+    #[test]
+    fn values_too_deep_to_read_back_are_refused_at_set() {
+        let mut s = session();
+        assert_eq!(depth(&json!(1)), 0);
+        assert_eq!(depth(&json!({"a": [1, {"b": []}]})), 4);
+        // The deepest value allowed is stored and read back; one more level is refused.
+        s.set_value("deep", nested(MAX_VALUE_DEPTH)).unwrap();
+        let bytes = crate::payload::encode(0, &s.data);
+        let back = crate::payload::Payload::decode(&bytes).expect("the deepest value reads back");
+        assert_eq!(back.data["deep"], nested(MAX_VALUE_DEPTH));
+        let err = s
+            .set_value("deeper", nested(MAX_VALUE_DEPTH + 1))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadInput);
+        assert!(err.to_string().contains("`deeper`"), "{err}");
+        s.data.insert("deeper".into(), nested(MAX_VALUE_DEPTH + 1));
+        let bytes = crate::payload::encode(0, &s.data);
+        assert!(
+            crate::payload::Payload::decode(&bytes).is_none(),
+            "why the limit is where it is"
+        );
+        assert!(s.set("deeper", nested(MAX_VALUE_DEPTH + 1)).is_err());
+        // A deep value is measured without recursion (serde_json's own drop of a Value does
+        // recurse, so the test stays at a depth a test thread's stack can drop).
+        assert!(s.set_value("huge", nested(1_000)).is_err());
     }
 
     #[test]

@@ -315,7 +315,7 @@ impl RawSession {
     #[napi]
     pub fn set(&self, key: String, json: String) -> Result<()> {
         let value = parse(&key, &json)?;
-        self.with(|s| s.set_value(&key, value))
+        self.with(|s| s.set_value(&key, value))?.map_err(to_js)
     }
 
     /// Applies many changes at once: `set` is a JSON object of keys to store, `delete` the
@@ -329,12 +329,14 @@ impl RawSession {
         };
         self.with(|s| {
             for (key, value) in set {
-                s.set_value(&key, value);
+                s.set_value(&key, value)?;
             }
             for key in delete.iter().flatten() {
                 s.delete(key);
             }
-        })
+            Ok(())
+        })?
+        .map_err(to_js)
     }
 
     /// Removes `key`; returns whether it was there.

@@ -103,6 +103,11 @@ describe('values', () => {
       assert.throws(() => s.set('key', bad), (e) => e instanceof TypeError && e.code === 'BAD_INPUT' && e.message.includes('`key`') && e.message.includes(what));
     }
     assert.throws(() => s.set('u', undefined), { code: 'BAD_INPUT' });
+    // Nested deeper than a stored payload can be read back: refused at set, not lost later.
+    const nest = (n) => Array.from({ length: n }).reduce((v) => [v], 1);
+    s.set('deep', nest(125));
+    assert.deepEqual(s.get('deep'), nest(125));
+    assert.throws(() => s.set('deeper', nest(126)), (e) => e.code === 'BAD_INPUT' && e.message.includes('`deeper`'));
     assert.equal(s.get('missing'), undefined);
   });
 });

@@ -66,7 +66,7 @@ impl Session {
     ) -> JsResult<()> {
         // Converted before the session is borrowed: JSON.stringify may run user code.
         let value = from_js_value(key, &value)?;
-        self.with(|s| s.set_value(key, value))
+        self.with(|s| s.set_value(key, value))?.map_err(to_js)
     }
 
     /// Removes `key`; returns whether it was there.
