@@ -2,7 +2,7 @@
 
 use crate::config::{Config, IdHash};
 use crate::env::Entropy;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
@@ -51,16 +51,21 @@ impl IdGenerator {
     /// Fails only when the entropy source fails; no weak id is ever issued.
     pub fn generate(&self, entropy: &dyn Entropy) -> Result<String> {
         let mut buf = [0u8; 64];
-        let random = &mut buf[..self.bytes];
+        // The config is validated before a manager uses it; a generator built from an
+        // unvalidated one must still not panic.
+        let random = buf
+            .get_mut(..self.bytes)
+            .filter(|r| r.len() >= 16)
+            .ok_or_else(|| Error::bad_config("sessionIDLength", "must be 16 to 64 bytes"))?;
         entropy.fill(random)?;
         let mut id = String::with_capacity(self.prefix.len() + self.hex_len());
         id.push_str(&self.prefix);
         match &self.hmac_key {
             None => push_hex(&mut id, random),
             Some(key) => {
-                let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(key) else {
-                    unreachable!("HMAC accepts keys of any length")
-                };
+                let mut mac = Hmac::<Sha1>::new_from_slice(key).map_err(|_| {
+                    Error::bad_config("sessionIDHashKey", "is not a usable HMAC key")
+                })?;
                 mac.update(random);
                 push_hex(&mut id, &mac.finalize().into_bytes());
             }
@@ -110,6 +115,21 @@ mod tests {
         });
         assert_eq!(long.generate(&OsEntropy).unwrap().len(), 64);
         assert!(!long.is_valid(&a));
+    }
+
+    #[test]
+    fn an_unvalidated_length_is_an_error_not_a_panic() {
+        for id_length in [0, 8, 65, 1 << 20] {
+            let ids = IdGenerator::new(&Config {
+                id_length,
+                ..Config::default()
+            });
+            let err = ids.generate(&OsEntropy).unwrap_err();
+            assert!(
+                err.to_string().contains("sessionIDLength"),
+                "{id_length}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -90,6 +90,11 @@ impl MemcacheConfig {
 
 type Conn = BufReader<TcpStream>;
 
+/// The largest value a reply may announce: more than any session (memcached's own item limit
+/// is 1 MiB by default, `-I` raises it), so a corrupt or hostile reply cannot make us allocate
+/// without bound.
+const MAX_ITEM_BYTES: usize = 64 << 20;
+
 struct Server {
     addr: String,
     idle: Mutex<Vec<Conn>>,
@@ -143,11 +148,14 @@ impl MemcacheStore {
         format!("{}{id}", self.config.prefix)
     }
 
-    fn server(&self, key: &str) -> &Server {
+    fn server(&self, key: &str) -> Result<&Server> {
         let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
         });
-        &self.servers[(hash % self.servers.len() as u64) as usize]
+        let index = hash.checked_rem(self.servers.len() as u64).unwrap_or(0) as usize;
+        self.servers
+            .get(index)
+            .ok_or_else(|| Error::store("memcache", "no servers are configured"))
     }
 
     fn fail(&self, server: &Server, what: impl std::fmt::Display) -> Error {
@@ -194,6 +202,14 @@ impl MemcacheStore {
                         std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed VALUE line")
                     };
                     let len: usize = parts.get(2).and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+                    if len > MAX_ITEM_BYTES {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!(
+                                "the server announced a {len}-byte value, above {MAX_ITEM_BYTES}"
+                            ),
+                        ));
+                    }
                     let cas: u64 = parts.get(3).and_then(|n| n.parse().ok()).unwrap_or(0);
                     let mut data = vec![0u8; len + 2];
                     conn.read_exact(&mut data).await?;
@@ -242,7 +258,7 @@ impl MemcacheStore {
     }
 
     async fn gets(&self, key: &str) -> Result<Option<(Record, u64)>> {
-        let server = self.server(key);
+        let server = self.server(key)?;
         for reply in self
             .call(server, &format!("gets {key}"), None, true)
             .await?
@@ -343,7 +359,7 @@ impl Store for MemcacheStore {
 
     async fn write(&self, id: &str, record: &Record, expect: Expect) -> Result<bool> {
         let key = self.key(id);
-        let server = self.server(&key);
+        let server = self.server(&key)?;
         let body = encode(record);
         let exp = exptime(record.expires_at_ms);
         let (cmd, ok) = match expect {
@@ -361,7 +377,7 @@ impl Store for MemcacheStore {
 
     async fn destroy(&self, id: &str) -> Result<()> {
         let key = self.key(id);
-        self.status(self.server(&key), &format!("delete {key}"), None)
+        self.status(self.server(&key)?, &format!("delete {key}"), None)
             .await
             .map(|_| ())
     }
@@ -402,6 +418,30 @@ impl Store for MemcacheStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn no_servers_and_oversized_replies_are_errors_not_panics() {
+        let store = MemcacheStore::new(MemcacheConfig {
+            servers: Vec::new(),
+            prefix: String::new(),
+            timeout: Duration::from_millis(200),
+        });
+        let err = store.read("a").await.unwrap_err();
+        assert!(err.to_string().contains("no servers"), "{err}");
+        // A server announcing a huge value: refused before any allocation.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 256];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock.write_all(b"VALUE k 0 99999999999 1\r\n").await;
+        });
+        let store = MemcacheStore::new(MemcacheConfig::parse(&addr).unwrap());
+        let err = store.read("a").await.unwrap_err();
+        assert_eq!(err.code(), "STORE_UNAVAILABLE");
+    }
 
     #[test]
     fn config_forms() {

@@ -311,6 +311,10 @@ impl RedisStore {
         )
     }
 
+    fn no_address(&self) -> Error {
+        self.fail("no address is configured")
+    }
+
     fn redis_err(&self, e: RedisError) -> Error {
         // Redis error texts carry no credentials; addresses are ours, shown without them.
         self.fail("request failed").with_source(e)
@@ -336,7 +340,8 @@ impl RedisStore {
                 let c = &self.config;
                 match c.mode {
                     Mode::Standalone => {
-                        let client = redis::Client::open(c.url(&c.addrs[0], true))
+                        let addr = c.addrs.first().ok_or_else(|| self.no_address())?;
+                        let client = redis::Client::open(c.url(addr, true))
                             .map_err(|e| self.redis_err(e))?;
                         let cfg = ConnectionManagerConfig::new()
                             .set_connection_timeout(Some(c.timeout))
