@@ -116,7 +116,18 @@ pub struct Config {
     /// Accept the id from the URL query or an urlencoded form field named like the cookie.
     /// beego: `EnableSidInURLQuery`.
     pub sid_in_url_query: bool,
+    /// The largest stored session, in bytes of its payload (0: no limit); a larger one is
+    /// `TOO_LARGE` (413). Ours: `maxSessionBytes` (app.conf `sessionmaxbytes`).
+    pub max_session_bytes: u64,
+    /// The most keys one session may hold (0: no limit); more is `TOO_LARGE`. Ours:
+    /// `maxSessionKeys` (app.conf `sessionmaxkeys`).
+    pub max_session_keys: u64,
 }
+
+/// Default [`Config::max_session_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_SESSION_BYTES: u64 = 1 << 20;
+/// Default [`Config::max_session_keys`].
+pub const DEFAULT_MAX_SESSION_KEYS: u64 = 1000;
 
 /// Shows every setting but the provider config (it may hold passwords or cookie keys) and the
 /// id HMAC key.
@@ -145,6 +156,8 @@ impl std::fmt::Debug for Config {
             .field("sid_in_header", &self.sid_in_header)
             .field("header_name", &self.header_name)
             .field("sid_in_url_query", &self.sid_in_url_query)
+            .field("max_session_bytes", &self.max_session_bytes)
+            .field("max_session_keys", &self.max_session_keys)
             .finish()
     }
 }
@@ -173,6 +186,8 @@ impl Default for Config {
             sid_in_header: false,
             header_name: "Beegosessionid".into(),
             sid_in_url_query: false,
+            max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
+            max_session_keys: DEFAULT_MAX_SESSION_KEYS,
         }
     }
 }
@@ -401,6 +416,8 @@ impl Config {
             "sessionnameinhttpheader" => self.header_name = v.to_owned(),
             "enablesidinurlquery" => self.sid_in_url_query = parse_bool(key, v)?,
             "cookiesamesite" => self.same_site = SameSite::parse(key, v)?,
+            "maxsessionbytes" | "maxbytes" => self.max_session_bytes = parse_u64(key, v)?,
+            "maxsessionkeys" | "maxkeys" => self.max_session_keys = parse_u64(key, v)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -524,6 +541,10 @@ impl ConfigBuilder {
         header_name: impl Into<String>,
         /// Sets [`Config::sid_in_url_query`].
         sid_in_url_query: bool,
+        /// Sets [`Config::max_session_bytes`] (0 for no limit).
+        max_session_bytes: u64,
+        /// Sets [`Config::max_session_keys`] (0 for no limit).
+        max_session_keys: u64,
     }
 
     /// Sets the provider name and its config string.

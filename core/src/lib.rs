@@ -24,7 +24,9 @@ mod store;
 
 pub use appconf::AppConf;
 pub use async_trait::async_trait;
-pub use config::{Config, ConfigBuilder, IdHash, SameSite};
+pub use config::{
+    Config, ConfigBuilder, IdHash, SameSite, DEFAULT_MAX_SESSION_BYTES, DEFAULT_MAX_SESSION_KEYS,
+};
 pub use cookie::RequestInfo;
 #[cfg(not(target_arch = "wasm32"))]
 pub use env::SystemClock;

@@ -528,6 +528,7 @@ impl Manager {
                 _ => 1,
             };
             let record = self.record(created, &data, version, now);
+            self.check_size(&data, record.data.len())?;
             let expect_now = if cas { expect } else { Expect::Any };
             if store.write(&id, &record, expect_now).await? {
                 return Ok(Some(id));
@@ -559,6 +560,32 @@ impl Manager {
                 store.name()
             ),
         ))
+    }
+
+    /// `TOO_LARGE` when a session about to be stored holds more keys or bytes than allowed.
+    fn check_size(&self, data: &Map<String, Value>, bytes: usize) -> Result<()> {
+        let c = &self.inner.config;
+        let over = |limit: u64, n: usize| limit > 0 && n as u64 > limit;
+        if over(c.max_session_keys, data.len()) {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "the session would hold {} keys, above maxSessionKeys ({})",
+                    data.len(),
+                    c.max_session_keys
+                ),
+            ));
+        }
+        if over(c.max_session_bytes, bytes) {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "the session would be {bytes} bytes, above maxSessionBytes ({}); keep less in it",
+                    c.max_session_bytes
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn write_lock(&self, id: &str) -> &futures_util::lock::Mutex<()> {
@@ -616,6 +643,7 @@ impl Manager {
         } else {
             return Ok((Outcome::Unchanged, None));
         };
+        self.check_size(&s.data, 0)?;
         let name = &self.inner.config.cookie_name;
         let plain = Payload {
             v: FORMAT_VERSION,

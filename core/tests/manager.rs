@@ -613,6 +613,55 @@ fn a_stored_version_at_the_maximum_wraps_instead_of_panicking() {
 }
 
 #[test]
+fn sessions_above_the_size_or_key_limits_are_too_large_and_the_stored_one_is_kept() {
+    let e = env(Config::builder()
+        .max_session_bytes(200)
+        .max_session_keys(3)
+        .build()
+        .unwrap());
+    let cookie = e.create("a", json!("x".repeat(50)));
+    let mut s = e.open(&cookie);
+    s.set("b", "y".repeat(200)).unwrap();
+    let err = block_on(e.manager.release(s)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TooLarge);
+    assert!(err.to_string().contains("maxSessionBytes (200)"), "{err}");
+    let mut s = e.open(&cookie);
+    for k in ["b", "c", "d"] {
+        s.set(k, 1).unwrap();
+    }
+    let err = block_on(e.manager.release(s)).unwrap_err();
+    assert!(
+        err.to_string().contains("4 keys, above maxSessionKeys (3)"),
+        "{err}"
+    );
+    let s = e.open(&cookie);
+    assert_eq!(s.data().len(), 1, "the stored session is unharmed");
+    // 0 lifts a limit; a new session is held to it too.
+    let unlimited = env(Config::builder()
+        .max_session_bytes(0)
+        .max_session_keys(0)
+        .build()
+        .unwrap());
+    let big = unlimited.create("big", json!("z".repeat(3 << 20)));
+    assert_eq!(
+        unlimited
+            .open(&big)
+            .get("big")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .len(),
+        3 << 20
+    );
+    let mut fresh = block_on(e.manager.start(&RequestInfo::default())).unwrap();
+    fresh.set("big", "w".repeat(300)).unwrap();
+    assert_eq!(
+        block_on(e.manager.release(fresh)).unwrap_err().code(),
+        "TOO_LARGE"
+    );
+}
+
+#[test]
 fn unknown_or_invalid_ids_are_never_adopted_and_invalid_ones_never_reach_the_store() {
     let e = env(Config::default());
     let unknown = "0123456789abcdef0123456789abcdef";

@@ -27,7 +27,8 @@ function coreOptions(options = {}) {
         out.cookieName = value;
         break;
       case 'rolling':
-        if (value) out.touchInterval = 0;
+        // The shortest touch interval: the cookie (with cookie.maxAge) is re-sent on use.
+        if (value) out.touchInterval = 1;
         break;
       case 'proxy':
         out.trustForwardedProto = Boolean(value);

@@ -23,7 +23,7 @@ describe('options', () => {
       }),
       {
         cookieName: 'sid',
-        touchInterval: 0,
+        touchInterval: 1,
         trustForwardedProto: true,
         cookieLifeTime: 91,
         maxLifetime: 10,
@@ -63,6 +63,7 @@ describe('options', () => {
       );
       if (typeof bad === 'object') assert.throws(() => session(bad), { code });
     }
+    assert.equal(typeof session({ rolling: true, cookie: { maxAge: 1000 } }), 'function', 'every mapped option builds');
     assert.equal(new Manager('{"cookieName":"sid","provider":"memory"}').provider, 'memory');
   });
 

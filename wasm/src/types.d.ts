@@ -32,6 +32,10 @@ export interface ManagerOptions {
   cookiePath?: string;
   cookieSameSite?: "Lax" | "Strict" | "None" | "Default" | number;
   sessionIDLength?: number;
+  /** Largest stored session in bytes (default 1 MiB, 0: no limit); more is `TOO_LARGE`. */
+  maxSessionBytes?: number;
+  /** Most keys in one session (default 1000, 0: no limit); more is `TOO_LARGE`. */
+  maxSessionKeys?: number;
   sessionIDPrefix?: string;
   sessionIDHashFunc?: "sha1" | "";
   sessionIDHashKey?: string;

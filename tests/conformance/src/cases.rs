@@ -207,9 +207,9 @@ async fn corrupt_data(kit: &Kit) {
 
 async fn big_session(kit: &Kit) {
     let t = kit.label();
-    let m = kit.manager(|_| {});
     let big = "x".repeat(1 << 20);
     if !kit.server_side() {
+        let m = kit.manager(|_| {});
         let mut s = m.start(&RequestInfo::default()).await.unwrap();
         s.set("big", &big).unwrap();
         assert_eq!(
@@ -219,6 +219,17 @@ async fn big_session(kit: &Kit) {
         );
         return;
     }
+    // Above the default maxSessionBytes (1 MiB): TOO_LARGE, and nothing stored.
+    let m = kit.manager(|_| {});
+    let mut s = m.start(&RequestInfo::default()).await.unwrap();
+    s.set("big", &big).unwrap();
+    assert_eq!(
+        m.release(s).await.unwrap_err().kind(),
+        ErrorKind::TooLarge,
+        "{t}: 1 MiB limit"
+    );
+    // Raised to 2 MiB, a 1 MB session round-trips.
+    let m = kit.manager(|c| c.max_session_bytes = 2 << 20);
     let c = with(&m, None, |s| s.set("big", &big).unwrap()).await;
     assert_eq!(
         open(&m, &c).await.get("big"),
