@@ -34,7 +34,9 @@ pub use env::{Clock, Entropy, ManualClock, MaybeSend, MaybeSync, OsEntropy};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use flash::Flashes;
 pub use id::IdGenerator;
-pub use manager::{Manager, ManagerBuilder, Outcome, Release, MAX_WRITE_ATTEMPTS};
+pub use manager::{
+    Manager, ManagerBuilder, Outcome, Release, MAX_WRITE_ATTEMPTS, SEALED_ABSOLUTE_LIFETIME,
+};
 pub use memory::{MemoryStore, DEFAULT_CAPACITY};
 pub use payload::FORMAT_VERSION;
 pub use registry::{providers, register, Factory};

@@ -17,10 +17,15 @@ use std::time::Duration;
 /// How many times a conflicting compare-and-set write is retried before [`ErrorKind::Conflict`].
 pub const MAX_WRITE_ATTEMPTS: usize = 16;
 
+/// The absolute lifetime of a sealed-cookie session when `absoluteLifetime` is not set: 7 days.
+pub const SEALED_ABSOLUTE_LIFETIME: u64 = 7 * 24 * 3600;
+
 #[derive(Clone)]
 enum Backend {
     Store(Arc<dyn Store>),
-    Sealed(KeyRing),
+    /// The key ring and the associated data every seal is bound to: the cookie name, plus
+    /// `\0` and the provider config's `context` when one is set.
+    Sealed(KeyRing, Vec<u8>),
 }
 
 /// Writers of one session in one process queue on one of these (striped by id), so
@@ -151,7 +156,13 @@ impl ManagerBuilder {
         let backend = match self.store {
             Some(store) => Backend::Store(store),
             None if config.provider.eq_ignore_ascii_case("cookie") => {
-                Backend::Sealed(KeyRing::from_config(&config.provider_config)?)
+                let ring = KeyRing::from_config(&config.provider_config)?;
+                let mut aad = config.cookie_name.as_bytes().to_vec();
+                if let Some(context) = ring.context() {
+                    aad.push(0);
+                    aad.extend_from_slice(context.as_bytes());
+                }
+                Backend::Sealed(ring, aad)
             }
             None => Backend::Store(crate::registry::open(&config)?),
         };
@@ -222,7 +233,7 @@ impl Manager {
     pub fn store(&self) -> Option<&Arc<dyn Store>> {
         match &self.inner.backend {
             Backend::Store(s) => Some(s),
-            Backend::Sealed(_) => None,
+            Backend::Sealed(..) => None,
         }
     }
 
@@ -233,7 +244,7 @@ impl Manager {
     pub async fn init(&self) -> Result<()> {
         match &self.inner.backend {
             Backend::Store(s) => s.init().await,
-            Backend::Sealed(_) => Ok(()),
+            Backend::Sealed(..) => Ok(()),
         }
     }
 
@@ -251,22 +262,28 @@ impl Manager {
         self.inner.ids.is_valid(id)
     }
 
+    /// The absolute limit in seconds (0: none). A sealed cookie always has one: the server
+    /// cannot revoke a copy a client kept, so without `absoluteLifetime` it is
+    /// [`SEALED_ABSOLUTE_LIFETIME`].
+    fn absolute_lifetime(&self) -> u64 {
+        match (&self.inner.backend, self.inner.config.absolute_lifetime) {
+            (Backend::Sealed(..), 0) => SEALED_ABSOLUTE_LIFETIME,
+            (_, secs) => secs,
+        }
+    }
+
     /// The expiry a write at `now` gives: the idle limit, capped by the absolute limit.
     fn expiry(&self, created_ms: u64, now: u64) -> u64 {
-        let c = &self.inner.config;
-        let idle = now.saturating_add(secs_ms(c.max_lifetime));
-        if c.absolute_lifetime > 0 {
-            idle.min(created_ms.saturating_add(secs_ms(c.absolute_lifetime)))
-        } else {
-            idle
+        let idle = now.saturating_add(secs_ms(self.inner.config.max_lifetime));
+        match self.absolute_lifetime() {
+            0 => idle,
+            secs => idle.min(created_ms.saturating_add(secs_ms(secs))),
         }
     }
 
     fn is_live(&self, created_ms: u64, expires_at_ms: u64, now: u64) -> bool {
-        let c = &self.inner.config;
-        expires_at_ms > now
-            && (c.absolute_lifetime == 0
-                || created_ms.saturating_add(secs_ms(c.absolute_lifetime)) > now)
+        let absolute = self.absolute_lifetime();
+        expires_at_ms > now && (absolute == 0 || created_ms.saturating_add(secs_ms(absolute)) > now)
     }
 
     /// Starts the session of a request (beego's `SessionStart`).
@@ -286,7 +303,7 @@ impl Manager {
         for candidate in candidates {
             let found = match &self.inner.backend {
                 Backend::Store(store) => self.load(store.as_ref(), &candidate, now).await?,
-                Backend::Sealed(ring) => self.open_sealed(ring, &candidate, now),
+                Backend::Sealed(ring, aad) => self.open_sealed(ring, aad, &candidate, now),
             };
             if let Some(mut session) = found {
                 session.source = source;
@@ -320,8 +337,8 @@ impl Manager {
         Ok(Some(session))
     }
 
-    fn open_sealed(&self, ring: &KeyRing, value: &str, now: u64) -> Option<Session> {
-        let plain = ring.open(value, self.inner.config.cookie_name.as_bytes())?;
+    fn open_sealed(&self, ring: &KeyRing, aad: &[u8], value: &str, now: u64) -> Option<Session> {
+        let plain = ring.open(value, aad)?;
         let payload = Payload::decode(&plain)?;
         let id = payload.id?;
         let expires = payload.expires?;
@@ -337,6 +354,11 @@ impl Manager {
 
     /// Gives the session a new id (beego's `SessionRegenerateID`): the data is kept, the old
     /// id stops working at once, and release re-sends the cookie. Call it at login.
+    ///
+    /// With the `cookie` provider the old cookie is *not* revoked: the server keeps nothing
+    /// to revoke, so a copy a client kept stays valid until its idle or absolute limit
+    /// ([`SEALED_ABSOLUTE_LIFETIME`] unless `absoluteLifetime` is set). Use a server-side
+    /// provider when that matters.
     ///
     /// If the session was destroyed meanwhile (a logout in another request), it stays
     /// destroyed: this request's view is emptied as by [`destroy`](Manager::destroy), release
@@ -358,7 +380,8 @@ impl Manager {
     }
 
     /// Destroys the session (beego's `SessionDestroy`): the record is deleted and release
-    /// removes the cookie. Values set afterwards start a new session under a new id.
+    /// removes the cookie. Values set afterwards start a new session under a new id. With the
+    /// `cookie` provider only the client's cookie is removed (see [`regenerate`](Manager::regenerate)).
     ///
     /// # Errors
     /// [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store fails.
@@ -382,7 +405,7 @@ impl Manager {
         let now = self.now();
         let (outcome, send_id) = match &self.inner.backend {
             Backend::Store(store) => self.release_store(store.as_ref(), &session, now).await?,
-            Backend::Sealed(ring) => self.release_sealed(ring, &session, now)?,
+            Backend::Sealed(ring, aad) => self.release_sealed(ring, aad, &session, now)?,
         };
         Ok(self.response(&session, outcome, send_id, now))
     }
@@ -623,6 +646,7 @@ impl Manager {
     fn release_sealed(
         &self,
         ring: &KeyRing,
+        aad: &[u8],
         s: &Session,
         now: u64,
     ) -> Result<(Outcome, Option<String>)> {
@@ -653,7 +677,7 @@ impl Manager {
             data: s.data.clone(),
         }
         .encode();
-        let sealed = ring.seal(&plain, name.as_bytes(), self.inner.entropy.as_ref())?;
+        let sealed = ring.seal(&plain, aad, self.inner.entropy.as_ref())?;
         let size = name.len() + 1 + sealed.len();
         if size > MAX_COOKIE_BYTES {
             return Err(Error::new(
@@ -674,7 +698,7 @@ impl Manager {
     pub async fn count(&self) -> Result<u64> {
         match &self.inner.backend {
             Backend::Store(s) => s.count(self.now()).await,
-            Backend::Sealed(_) => Err(Error::new(
+            Backend::Sealed(..) => Err(Error::new(
                 ErrorKind::Unsupported,
                 "the cookie provider keeps no sessions on the server to count",
             )),

@@ -22,7 +22,7 @@ const TAG: usize = 16;
 /// while a new key is rolled out.
 ///
 /// Provider config: `{"keys": ["newest secret", "older secret"]}`, or beego's
-/// `{"securityKey": "..."}` for a single key. Each secret is at least 32 bytes; keys are
+/// `{"securityKey": "..."}` for a single key; optionally `"context": "<application name>"`. Each secret is at least 32 bytes; keys are
 /// derived from secrets with HKDF-SHA256.
 ///
 /// ```
@@ -36,6 +36,7 @@ const TAG: usize = 16;
 #[derive(Clone)]
 pub struct KeyRing {
     ciphers: Vec<XChaCha20Poly1305>,
+    context: Option<String>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -75,7 +76,10 @@ impl KeyRing {
                 .map_err(|_| Error::bad_config("providerConfig", "key derivation failed"))?;
             ciphers.push(XChaCha20Poly1305::new(&key.into()));
         }
-        Ok(KeyRing { ciphers })
+        Ok(KeyRing {
+            ciphers,
+            context: None,
+        })
     }
 
     /// Parses the `cookie` provider config (see [`KeyRing`]).
@@ -90,6 +94,7 @@ impl KeyRing {
             )
         })?;
         let mut secrets: Vec<String> = Vec::new();
+        let mut context = None;
         if let Some(obj) = value.as_object() {
             for (k, v) in obj {
                 match k.to_ascii_lowercase().as_str() {
@@ -123,11 +128,29 @@ impl KeyRing {
                             ))
                         }
                     },
+                    "context" => match v.as_str() {
+                        Some(s) if !s.is_empty() => context = Some(s.to_owned()),
+                        _ => {
+                            return Err(Error::bad_config(
+                                "providerConfig",
+                                "`context` must be a non-empty string (an application name)",
+                            ))
+                        }
+                    },
                     _ => {}
                 }
             }
         }
-        KeyRing::new(&secrets)
+        let mut ring = KeyRing::new(&secrets)?;
+        ring.context = context;
+        Ok(ring)
+    }
+
+    /// The provider config's `context` (an application name): the manager binds every seal to
+    /// it besides the cookie name, so two applications sharing a secret do not accept each
+    /// other's cookies.
+    pub fn context(&self) -> Option<&str> {
+        self.context.as_deref()
     }
 
     /// Encrypts `plain`, bound to `aad` (the cookie name), into a cookie-safe string.

@@ -1080,6 +1080,80 @@ mod sealed {
         assert!(write(&m, None, "ok", json!("x".repeat(2000))).is_ok());
     }
 
+    fn sealed_manager(
+        provider_config: serde_json::Value,
+        absolute: u64,
+    ) -> (Manager, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new(T0));
+        let cfg = Config::builder()
+            .provider("cookie", provider_config.to_string())
+            .max_lifetime(3600)
+            .touch_interval(60)
+            .absolute_lifetime(absolute)
+            .build()
+            .unwrap();
+        (
+            Manager::builder(cfg).clock(clock.clone()).build().unwrap(),
+            clock,
+        )
+    }
+
+    /// Uses the session every `step` seconds from creation, keeping the cookies it is sent;
+    /// returns how long after creation it was last alive.
+    fn keep_busy(m: &Manager, clock: &ManualClock, step: u64, until: u64) -> u64 {
+        let mut cookie = jar(&write(m, None, "a", json!(1)).unwrap());
+        let mut alive = 0;
+        for t in (step..=until).step_by(step as usize) {
+            clock.set_ms(T0 + t * 1000);
+            let s = block_on(m.start(&req(&cookie))).unwrap();
+            if s.is_new() {
+                break;
+            }
+            alive = t;
+            let r = block_on(m.release(s)).unwrap();
+            if r.set_cookie.is_some() {
+                cookie = jar(&r);
+            }
+        }
+        alive
+    }
+
+    #[test]
+    fn a_busy_sealed_session_still_ends_after_seven_days_by_default() {
+        let (m, clock) = sealed_manager(json!({ "keys": [K1] }), 0);
+        let week = SEALED_ABSOLUTE_LIFETIME;
+        assert_eq!(week, 7 * 24 * 3600);
+        let last = keep_busy(&m, &clock, 1800, week + 7200);
+        assert!(
+            last < week && last >= week - 1800,
+            "ended at {last} s, a week is {week} s"
+        );
+        // An explicit absoluteLifetime replaces the default.
+        let (m, clock) = sealed_manager(json!({ "keys": [K1] }), 7200);
+        let last = keep_busy(&m, &clock, 1800, 20_000);
+        assert!((5400..7200).contains(&last), "ended at {last} s");
+    }
+
+    #[test]
+    fn a_context_binds_cookies_to_one_application() {
+        let a = sealed_manager(json!({ "keys": [K1], "context": "app-a" }), 0).0;
+        let b = sealed_manager(json!({ "keys": [K1], "context": "app-b" }), 0).0;
+        let plain = sealed_manager(json!({ "keys": [K1] }), 0).0;
+        let from_a = jar(&write(&a, None, "who", json!("a")).unwrap());
+        let from_plain = jar(&write(&plain, None, "who", json!("plain")).unwrap());
+        let opens = |m: &Manager, c: &str| !block_on(m.start(&req(c))).unwrap().is_new();
+        assert!(opens(&a, &from_a));
+        assert!(!opens(&b, &from_a), "another application's cookie");
+        assert!(!opens(&plain, &from_a));
+        assert!(!opens(&a, &from_plain));
+        assert!(opens(&plain, &from_plain), "no context: sealed as before");
+        let bad = Config::builder()
+            .provider("cookie", json!({ "keys": [K1], "context": 5 }).to_string())
+            .build()
+            .unwrap();
+        assert_eq!(Manager::new(bad).unwrap_err().code(), "BAD_CONFIG");
+    }
+
     #[test]
     fn expiry_lives_inside_the_seal() {
         let (m, clock) = cookie_env(&[K1]);
