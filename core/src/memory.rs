@@ -3,17 +3,25 @@
 use crate::error::{Error, Result};
 use crate::store::{Capabilities, Expect, Record, Store};
 use lru::LruCache;
+use std::collections::BTreeSet;
+use std::future::Future;
 use std::num::NonZeroUsize;
+use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll};
 
 /// The default number of sessions kept before the least recently used one is evicted.
 pub const DEFAULT_CAPACITY: usize = 1_000_000;
+
+/// GC removes at most this many records per hold of the lock, then lets other tasks run.
+const GC_CHUNK: usize = 1024;
 
 /// Sessions in a process-local LRU map, with atomic compare-and-set, touch and regenerate.
 ///
 /// The least recently used session is evicted when `capacity` is reached, so a flood of new
 /// sessions cannot exhaust memory. Its provider config is empty, a number (the capacity) or
-/// `{"capacity": N}`.
+/// `{"capacity": N}`. An index by expiry keeps `count` and `gc` proportional to the expired
+/// records, not to every record, and GC releases the lock between chunks.
 ///
 /// ```
 /// use polysession_core::MemoryStore;
@@ -21,7 +29,53 @@ pub const DEFAULT_CAPACITY: usize = 1_000_000;
 /// assert_eq!(store.capacity(), 500);
 /// ```
 pub struct MemoryStore {
-    map: Mutex<LruCache<String, Record>>,
+    map: Mutex<Inner>,
+}
+
+/// The records and an index of them by expiry.
+struct Inner {
+    records: LruCache<String, Record>,
+    by_expiry: BTreeSet<(u64, String)>,
+}
+
+impl Inner {
+    fn put(&mut self, id: &str, record: Record) {
+        let at = record.expires_at_ms;
+        // Replaced this id's record, or evicted the least recently used one: unindex it.
+        if let Some((old_id, old)) = self.records.push(id.to_owned(), record) {
+            self.by_expiry.remove(&(old.expires_at_ms, old_id));
+        }
+        self.by_expiry.insert((at, id.to_owned()));
+    }
+
+    fn pop(&mut self, id: &str) -> Option<Record> {
+        let record = self.records.pop(id)?;
+        self.by_expiry
+            .remove(&(record.expires_at_ms, id.to_owned()));
+        Some(record)
+    }
+
+    /// How many records expired at `now_ms` (expiry <= now).
+    fn expired(&self, now_ms: u64) -> usize {
+        self.by_expiry
+            .range(..(now_ms.saturating_add(1), String::new()))
+            .count()
+    }
+}
+
+/// Returns `Pending` once, so other tasks run between GC chunks (any executor).
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
 }
 
 impl MemoryStore {
@@ -29,7 +83,10 @@ impl MemoryStore {
     pub fn new(capacity: usize) -> Self {
         let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
         MemoryStore {
-            map: Mutex::new(LruCache::new(capacity)),
+            map: Mutex::new(Inner {
+                records: LruCache::new(capacity),
+                by_expiry: BTreeSet::new(),
+            }),
         }
     }
 
@@ -62,10 +119,10 @@ impl MemoryStore {
 
     /// The most sessions this store keeps.
     pub fn capacity(&self) -> usize {
-        self.lock().cap().get()
+        self.lock().records.cap().get()
     }
 
-    fn lock(&self) -> MutexGuard<'_, LruCache<String, Record>> {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a record half-written (every update is a
         // single insert), so a poisoned map is still consistent.
         self.map.lock().unwrap_or_else(|p| p.into_inner())
@@ -103,26 +160,26 @@ impl Store for MemoryStore {
     }
 
     async fn read(&self, id: &str) -> Result<Option<Record>> {
-        Ok(self.lock().get(id).cloned())
+        Ok(self.lock().records.get(id).cloned())
     }
 
     async fn write(&self, id: &str, record: &Record, expect: Expect) -> Result<bool> {
         let mut map = self.lock();
-        if !expect_holds(map.peek(id), expect) {
+        if !expect_holds(map.records.peek(id), expect) {
             return Ok(false);
         }
-        map.put(id.to_owned(), record.clone());
+        map.put(id, record.clone());
         Ok(true)
     }
 
     async fn touch(&self, id: &str, expires_at_ms: u64) -> Result<bool> {
-        Ok(match self.lock().get_mut(id) {
-            Some(r) => {
-                r.expires_at_ms = expires_at_ms;
-                true
-            }
-            None => false,
-        })
+        let mut map = self.lock();
+        let Some(mut record) = map.pop(id) else {
+            return Ok(false);
+        };
+        record.expires_at_ms = expires_at_ms;
+        map.put(id, record);
+        Ok(true)
     }
 
     async fn destroy(&self, id: &str) -> Result<()> {
@@ -132,37 +189,50 @@ impl Store for MemoryStore {
 
     async fn regenerate(&self, old: &str, new: &str) -> Result<bool> {
         let mut map = self.lock();
-        if map.contains(new) {
+        if map.records.contains(new) {
             return Ok(false);
         }
         match map.pop(old) {
             Some(record) => {
-                map.put(new.to_owned(), record);
+                map.put(new, record);
                 Ok(true)
             }
             None => Ok(false),
         }
     }
 
+    /// Live records: all of them minus the expired ones, counted in the expiry index.
     async fn count(&self, now_ms: u64) -> Result<u64> {
-        Ok(self
-            .lock()
-            .iter()
-            .filter(|(_, r)| r.expires_at_ms > now_ms)
-            .count() as u64)
+        let map = self.lock();
+        Ok((map.records.len() - map.expired(now_ms)) as u64)
     }
 
+    /// Removes expired records from the front of the expiry index, [`GC_CHUNK`] at a time.
     async fn gc(&self, now_ms: u64) -> Result<u64> {
-        let mut map = self.lock();
-        let expired: Vec<String> = map
-            .iter()
-            .filter(|(_, r)| r.expires_at_ms <= now_ms)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for id in &expired {
-            map.pop(id);
+        let mut removed = 0u64;
+        loop {
+            let more = {
+                let mut map = self.lock();
+                let mut n = 0;
+                while n < GC_CHUNK {
+                    let Some((at, id)) = map.by_expiry.first().cloned() else {
+                        break;
+                    };
+                    if at > now_ms {
+                        break;
+                    }
+                    map.by_expiry.pop_first();
+                    map.records.pop(&id);
+                    n += 1;
+                }
+                removed += n as u64;
+                n == GC_CHUNK
+            };
+            if !more {
+                return Ok(removed);
+            }
+            YieldNow(false).await;
         }
-        Ok(expired.len() as u64)
     }
 }
 
@@ -221,6 +291,59 @@ mod tests {
             assert!(!s.regenerate("old", "other").await.unwrap());
             assert_eq!(s.gc(60).await.unwrap(), 1);
             assert_eq!(s.count(0).await.unwrap(), 1);
+        });
+    }
+
+    /// The index agrees with a plain scan after any mix of writes, touches, regenerates,
+    /// destroys and LRU evictions; GC runs in chunks over more than one chunk's worth.
+    #[test]
+    fn the_expiry_index_matches_a_scan() {
+        block_on(async {
+            let s = MemoryStore::new(3000);
+            let mut seed = 7u64;
+            let mut next = |n: u64| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (seed >> 33) % n
+            };
+            for _ in 0..20_000 {
+                let id = format!("k{}", next(4000));
+                match next(5) {
+                    0 | 1 => {
+                        s.write(&id, &rec(1, next(1000)), Expect::Any)
+                            .await
+                            .unwrap();
+                    }
+                    2 => {
+                        s.touch(&id, next(1000)).await.unwrap();
+                    }
+                    3 => {
+                        s.regenerate(&id, &format!("k{}", next(4000)))
+                            .await
+                            .unwrap();
+                    }
+                    _ => s.destroy(&id).await.unwrap(),
+                }
+            }
+            let scan = |now: u64| {
+                let map = s.lock();
+                let live = map
+                    .records
+                    .iter()
+                    .filter(|(_, r)| r.expires_at_ms > now)
+                    .count();
+                (live, map.records.len(), map.by_expiry.len())
+            };
+            for now in [0, 250, 500, 999] {
+                let (live, len, indexed) = scan(now);
+                assert_eq!(indexed, len, "one index entry per record");
+                assert_eq!(s.count(now).await.unwrap(), live as u64, "count at {now}");
+            }
+            let (live, len, _) = scan(600);
+            assert!(len - live > GC_CHUNK, "more than one chunk to collect");
+            assert_eq!(s.gc(600).await.unwrap(), (len - live) as u64);
+            assert_eq!(scan(600), (live, live, live));
         });
     }
 

@@ -198,8 +198,23 @@ async fn read_flash(session: Session) -> Result<Json<Value>, SessionError> {
     Ok(Json(json!(session.take_flash().await?)))
 }
 
+/// How long `/stats` reuses a count: counting can walk every session of a store, so a client
+/// must not be able to make the server do it on every request.
+const STATS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The last count and when it was taken.
+static STATS: std::sync::Mutex<Option<(std::time::Instant, u64)>> = std::sync::Mutex::new(None);
+
 async fn stats(session: Session) -> Response {
-    match session.manager().count().await {
+    let cached = *STATS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, n)) = cached.filter(|(at, _)| at.elapsed() < STATS_TTL) {
+        return Json(json!({ "active": n })).into_response();
+    }
+    let counted = session.manager().count().await;
+    if let Ok(n) = counted {
+        *STATS.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), n));
+    }
+    match counted {
         Ok(n) => Json(json!({ "active": n })).into_response(),
         Err(e) if e.kind() == ErrorKind::Unsupported => (
             StatusCode::NOT_IMPLEMENTED,
