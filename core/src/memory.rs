@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::store::{Capabilities, Expect, Record, Store};
 use lru::LruCache;
+#[cfg(not(target_arch = "wasm32"))]
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::num::NonZeroUsize;
@@ -35,7 +36,7 @@ pub struct MemoryStore {
 /// The records and an index of them by expiry.
 struct Inner {
     records: LruCache<String, Record>,
-    by_expiry: BTreeSet<(u64, String)>,
+    by_expiry: Index,
 }
 
 impl Inner {
@@ -43,23 +44,102 @@ impl Inner {
         let at = record.expires_at_ms;
         // Replaced this id's record, or evicted the least recently used one: unindex it.
         if let Some((old_id, old)) = self.records.push(id.to_owned(), record) {
-            self.by_expiry.remove(&(old.expires_at_ms, old_id));
+            self.by_expiry.remove(old.expires_at_ms, &old_id);
         }
-        self.by_expiry.insert((at, id.to_owned()));
+        self.by_expiry.insert(at, id);
     }
 
     fn pop(&mut self, id: &str) -> Option<Record> {
         let record = self.records.pop(id)?;
-        self.by_expiry
-            .remove(&(record.expires_at_ms, id.to_owned()));
+        self.by_expiry.remove(record.expires_at_ms, id);
         Some(record)
+    }
+}
+
+/// Records by expiry. Native builds index them, so count and GC cost the expired records only.
+/// The wasm build scans instead: at the edge the memory provider is a development store in one
+/// isolate, and the index would add about 4 KB (gzip) to the module.
+#[cfg(not(target_arch = "wasm32"))]
+struct Index(BTreeSet<(u64, String)>);
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Index {
+    fn new() -> Self {
+        Index(BTreeSet::new())
+    }
+
+    fn insert(&mut self, at: u64, id: &str) {
+        self.0.insert((at, id.to_owned()));
+    }
+
+    fn remove(&mut self, at: u64, id: &str) {
+        self.0.remove(&(at, id.to_owned()));
     }
 
     /// How many records expired at `now_ms` (expiry <= now).
-    fn expired(&self, now_ms: u64) -> usize {
-        self.by_expiry
+    fn expired(&self, _records: &LruCache<String, Record>, now_ms: u64) -> usize {
+        self.0
             .range(..(now_ms.saturating_add(1), String::new()))
             .count()
+    }
+
+    /// Unindexes and returns up to `max` ids expired at `now_ms`, earliest first.
+    fn take_expired(
+        &mut self,
+        _records: &LruCache<String, Record>,
+        now_ms: u64,
+        max: usize,
+    ) -> Vec<String> {
+        let mut ids = Vec::new();
+        while ids.len() < max {
+            match self.0.first() {
+                Some((at, _)) if *at <= now_ms => {}
+                _ => break,
+            }
+            if let Some((_, id)) = self.0.pop_first() {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+struct Index;
+
+#[cfg(target_arch = "wasm32")]
+impl Index {
+    fn new() -> Self {
+        Index
+    }
+
+    fn insert(&mut self, _at: u64, _id: &str) {}
+
+    fn remove(&mut self, _at: u64, _id: &str) {}
+
+    fn expired(&self, records: &LruCache<String, Record>, now_ms: u64) -> usize {
+        records
+            .iter()
+            .filter(|(_, r)| r.expires_at_ms <= now_ms)
+            .count()
+    }
+
+    fn take_expired(
+        &mut self,
+        records: &LruCache<String, Record>,
+        now_ms: u64,
+        _max: usize,
+    ) -> Vec<String> {
+        records
+            .iter()
+            .filter(|(_, r)| r.expires_at_ms <= now_ms)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 }
 
@@ -85,7 +165,7 @@ impl MemoryStore {
         MemoryStore {
             map: Mutex::new(Inner {
                 records: LruCache::new(capacity),
-                by_expiry: BTreeSet::new(),
+                by_expiry: Index::new(),
             }),
         }
     }
@@ -204,7 +284,7 @@ impl Store for MemoryStore {
     /// Live records: all of them minus the expired ones, counted in the expiry index.
     async fn count(&self, now_ms: u64) -> Result<u64> {
         let map = self.lock();
-        Ok((map.records.len() - map.expired(now_ms)) as u64)
+        Ok((map.records.len() - map.by_expiry.expired(&map.records, now_ms)) as u64)
     }
 
     /// Removes expired records from the front of the expiry index, [`GC_CHUNK`] at a time.
@@ -213,20 +293,13 @@ impl Store for MemoryStore {
         loop {
             let more = {
                 let mut map = self.lock();
-                let mut n = 0;
-                while n < GC_CHUNK {
-                    let Some((at, id)) = map.by_expiry.first().cloned() else {
-                        break;
-                    };
-                    if at > now_ms {
-                        break;
-                    }
-                    map.by_expiry.pop_first();
-                    map.records.pop(&id);
-                    n += 1;
+                let Inner { records, by_expiry } = &mut *map;
+                let ids = by_expiry.take_expired(records, now_ms, GC_CHUNK);
+                for id in &ids {
+                    records.pop(id);
                 }
-                removed += n as u64;
-                n == GC_CHUNK
+                removed += ids.len() as u64;
+                ids.len() >= GC_CHUNK
             };
             if !more {
                 return Ok(removed);
