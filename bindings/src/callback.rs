@@ -10,6 +10,9 @@
 //!   keeps a session alive;
 //! - **the key prefix** (`{"prefix": "sess:"}` as provider config) and **paged counting**
 //!   over `list`, which stops with an error when a host never reports the end;
+//! - **a timeout on every call** when the host gives a [`Timer`] (`{"timeout_ms": N}`, 5000 by
+//!   default): a promise that never settles is `STORE_UNAVAILABLE`, not a request that hangs
+//!   holding the session's write lock;
 //! - **compare-and-set** when the host has a conditional put: the current text is read, its
 //!   version checked, and the put made only if that text is still there;
 //! - **read-your-writes over an eventually consistent host** (Workers KV): with a
@@ -35,6 +38,22 @@ pub const MAX_LIST_PAGES: usize = 100_000;
 /// How many recent writes and deletes a store with a consistency window remembers; the
 /// oldest are forgotten first.
 pub const MAX_RECENT: usize = 10_000;
+
+/// How long a host store call may take when the host gives a [`Timer`], by default.
+pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
+
+/// A future that completes after a while, from the host's timer.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Sleep = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+/// A future that completes after a while, from the host's timer.
+#[cfg(target_arch = "wasm32")]
+pub type Sleep = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+/// The host's timer, which bounds every call into its store (`setTimeout`, a runtime's sleep).
+pub trait Timer: MaybeSend + MaybeSync {
+    /// A future that completes after `ms` milliseconds.
+    fn sleep(&self, ms: u64) -> Sleep;
+}
 
 /// A failure reported by a host store method: what the host said (an exception's message).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +187,8 @@ pub struct CallbackStore<H> {
     host: H,
     name: String,
     prefix: String,
+    timeout_ms: u64,
+    timer: Option<Arc<dyn Timer>>,
     min_ttl_secs: u64,
     clock: Arc<dyn Clock>,
     window_ms: u64,
@@ -188,10 +209,13 @@ impl<H: HostStore> CallbackStore<H> {
     /// # Errors
     /// [`BadConfig`](ErrorKind::BadConfig) for another provider config.
     pub fn new(host: H, name: &str, provider_config: &str, clock: Arc<dyn Clock>) -> Result<Self> {
+        let (prefix, timeout_ms) = parse_config(name, provider_config)?;
         Ok(CallbackStore {
             host,
             name: name.to_owned(),
-            prefix: parse_prefix(name, provider_config)?,
+            prefix,
+            timeout_ms,
+            timer: None,
             min_ttl_secs: 1,
             clock,
             window_ms: 0,
@@ -256,6 +280,34 @@ impl<H: HostStore> CallbackStore<H> {
         }
     }
 
+    /// Bounds every call into the host by the provider config's `timeout_ms` on `timer`.
+    pub fn timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = Some(timer);
+        self
+    }
+
+    /// Runs a host call under the timeout (when there is a timer); failures name `method`.
+    async fn timed<T>(
+        &self,
+        method: &str,
+        call: impl std::future::Future<Output = Result<T, HostError>>,
+    ) -> Result<T> {
+        let result = match &self.timer {
+            None => call.await,
+            Some(timer) => {
+                let call = std::pin::pin!(call);
+                match futures_util::future::select(call, timer.sleep(self.timeout_ms)).await {
+                    futures_util::future::Either::Left((result, _)) => result,
+                    futures_util::future::Either::Right(((), _)) => Err(HostError(format!(
+                        "no answer within {} ms",
+                        self.timeout_ms
+                    ))),
+                }
+            }
+        };
+        result.map_err(self.fail(method))
+    }
+
     /// Never asks the host for a TTL below `secs` (Workers KV: 60).
     pub fn min_ttl(mut self, secs: u64) -> Self {
         self.min_ttl_secs = secs.max(1);
@@ -283,21 +335,28 @@ impl<H: HostStore> CallbackStore<H> {
     }
 }
 
-fn parse_prefix(name: &str, config: &str) -> Result<String> {
+/// The provider config: empty, or `{"prefix": "...", "timeout_ms": N}`.
+fn parse_config(name: &str, config: &str) -> Result<(String, u64)> {
     if config.trim().is_empty() {
-        return Ok(String::new());
+        return Ok((String::new(), DEFAULT_TIMEOUT_MS));
     }
     let bad = || {
         Error::bad_config(
             "providerConfig",
-            format!("the {name} provider takes {{\"prefix\": \"...\"}}"),
+            format!("the {name} provider takes {{\"prefix\": \"...\", \"timeout_ms\": N}}"),
         )
     };
     let value: serde_json::Value = serde_json::from_str(config).map_err(|_| bad())?;
-    match value.as_object().ok_or_else(bad)?.get("prefix") {
-        None => Ok(String::new()),
-        Some(p) => p.as_str().map(str::to_owned).ok_or_else(bad),
-    }
+    let obj = value.as_object().ok_or_else(bad)?;
+    let prefix = match obj.get("prefix") {
+        None => String::new(),
+        Some(p) => p.as_str().map(str::to_owned).ok_or_else(bad)?,
+    };
+    let timeout_ms = match obj.get("timeout_ms") {
+        None => DEFAULT_TIMEOUT_MS,
+        Some(t) => t.as_u64().filter(|t| *t > 0).ok_or_else(bad)?,
+    };
+    Ok((prefix, timeout_ms))
 }
 
 /// The stored text of `record`: `ps1:<version>:<expires ms>:<payload>`.
@@ -345,7 +404,7 @@ impl<H: HostStore> Store for CallbackStore<H> {
 
     async fn read(&self, id: &str) -> Result<Option<Record>> {
         let key = self.key(id);
-        let text = self.host.get(&key).await.map_err(self.fail("get"))?;
+        let text = self.timed("get", self.host.get(&key)).await?;
         Ok(self
             .reconcile(&key, text)
             .as_deref()
@@ -356,13 +415,12 @@ impl<H: HostStore> Store for CallbackStore<H> {
         let key = self.key(id);
         let (text, ttl) = (encode_record(record)?, self.ttl(record.expires_at_ms));
         let stored = if !self.host.can_put_if() || expect == Expect::Any {
-            let put = self.host.put(&key, &text, ttl).await;
-            put.map_err(self.fail("put"))?;
+            self.timed("put", self.host.put(&key, &text, ttl)).await?;
             true
         } else {
             let current = match expect {
                 Expect::Version(v) => {
-                    let current = self.host.get(&key).await.map_err(self.fail("get"))?;
+                    let current = self.timed("get", self.host.get(&key)).await?;
                     let current = self.reconcile(&key, current);
                     match current {
                         Some(c) if decode_record(&c).is_some_and(|r| r.version == v) => Some(c),
@@ -371,8 +429,8 @@ impl<H: HostStore> Store for CallbackStore<H> {
                 }
                 _ => None,
             };
-            let put = self.host.put_if(&key, &text, ttl, current.as_deref()).await;
-            put.map_err(self.fail("put_if"))?
+            let put_if = self.host.put_if(&key, &text, ttl, current.as_deref());
+            self.timed("put_if", put_if).await?
         };
         if stored {
             self.remember(&key, Some(&text));
@@ -382,7 +440,7 @@ impl<H: HostStore> Store for CallbackStore<H> {
 
     async fn destroy(&self, id: &str) -> Result<()> {
         let key = self.key(id);
-        self.host.delete(&key).await.map_err(self.fail("delete"))?;
+        self.timed("delete", self.host.delete(&key)).await?;
         self.remember(&key, None);
         Ok(())
     }
@@ -401,11 +459,8 @@ impl<H: HostStore> Store for CallbackStore<H> {
         let mut total = 0u64;
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_LIST_PAGES {
-            let page = self
-                .host
-                .list(&self.prefix, cursor.as_deref())
-                .await
-                .map_err(self.fail("list"))?;
+            let list = self.host.list(&self.prefix, cursor.as_deref());
+            let page = self.timed("list", list).await?;
             total += page.keys;
             match page.cursor {
                 None => return Ok(total),
@@ -685,6 +740,57 @@ mod tests {
         assert!(err.to_string().contains("twice"), "{err}");
         let none = block_on(store(Host::default(), "").count(0)).unwrap_err();
         assert_eq!(none.code(), "UNSUPPORTED");
+    }
+
+    /// A timer whose sleeps are over at once.
+    struct Elapsed;
+
+    impl Timer for Elapsed {
+        fn sleep(&self, _ms: u64) -> Sleep {
+            Box::pin(std::future::ready(()))
+        }
+    }
+
+    /// A host whose calls never answer.
+    struct Silent;
+
+    #[async_trait]
+    impl HostStore for Silent {
+        async fn get(&self, _: &str) -> Result<Option<String>, HostError> {
+            std::future::pending().await
+        }
+        async fn put(&self, _: &str, _: &str, _: u64) -> Result<(), HostError> {
+            std::future::pending().await
+        }
+        async fn delete(&self, _: &str) -> Result<(), HostError> {
+            std::future::pending().await
+        }
+    }
+
+    #[test]
+    fn a_host_that_never_answers_times_out() {
+        let clock = Arc::new(ManualClock::new(NOW));
+        let kv = CallbackStore::new(Silent, "kv", r#"{"timeout_ms": 250}"#, clock.clone())
+            .unwrap()
+            .timer(Arc::new(Elapsed));
+        let err = block_on(kv.read("a")).unwrap_err();
+        assert_eq!(err.code(), "STORE_UNAVAILABLE");
+        assert!(
+            err.to_string()
+                .contains("`get` failed: no answer within 250 ms"),
+            "{err}"
+        );
+        let err = block_on(kv.write("a", &record(1, NOW + 1), Expect::Any)).unwrap_err();
+        assert!(err.to_string().contains("`put` failed"), "{err}");
+        // A host that answers wins the race against the timer.
+        let fast = store(Host::default(), "").timer(Arc::new(Elapsed));
+        assert_eq!(block_on(fast.read("a")).unwrap(), None);
+        for bad in [r#"{"timeout_ms": 0}"#, r#"{"timeout_ms": "5"}"#] {
+            let err = CallbackStore::new(Silent, "kv", bad, clock.clone())
+                .err()
+                .unwrap();
+            assert_eq!(err.code(), "BAD_CONFIG", "{bad}");
+        }
     }
 
     #[test]

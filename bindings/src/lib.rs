@@ -28,7 +28,7 @@ pub mod handle;
 pub mod http;
 pub mod options;
 
-pub use callback::{CallbackStore, HostError, HostStore, ListPage};
+pub use callback::{CallbackStore, HostError, HostStore, ListPage, Sleep, Timer};
 pub use handle::Handle;
 pub use http::{ErrorResponse, RequestParts, ResponseHeaders};
 pub use options::HostDefaults;

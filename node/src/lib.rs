@@ -22,7 +22,7 @@ use napi_derive::napi;
 use polysession_bindings::clock::HostClock;
 use polysession_bindings::http::{self, RequestParts};
 use polysession_bindings::options::{self, HostDefaults, Source};
-use polysession_bindings::{CallbackStore, Handle};
+use polysession_bindings::{CallbackStore, Handle, Sleep, Timer};
 use polysession_core::{Clock, ErrorKind, Manager, SystemClock};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -44,6 +44,15 @@ where
     match within_runtime_if_available(|| fut.as_mut().poll(&mut cx)) {
         std::task::Poll::Ready(result) => result.map(Either::A),
         std::task::Poll::Pending => env.spawn_future(fut).map(Either::B),
+    }
+}
+
+/// The runtime's timer, which bounds every call into a JS store (`timeout_ms`, 5 s by default).
+struct TokioTimer;
+
+impl Timer for TokioTimer {
+    fn sleep(&self, ms: u64) -> Sleep {
+        Box::pin(tokio::time::sleep(std::time::Duration::from_millis(ms)))
     }
 }
 
@@ -140,7 +149,7 @@ impl RawManager {
         let mut builder = Manager::builder(config.clone()).clock(clock.clone());
         if let Some(store) = store {
             let kv = CallbackStore::new(store, "kv", &config.provider_config, clock);
-            builder = builder.store(Arc::new(kv.map_err(to_js)?));
+            builder = builder.store(Arc::new(kv.map_err(to_js)?.timer(Arc::new(TokioTimer))));
         }
         Ok(RawManager {
             inner: builder.build().map_err(to_js)?,

@@ -212,6 +212,18 @@ describe('JS stores', () => {
     assert.equal((await m.start(get(cookie))).get('a'), 1);
   });
 
+  it('bounds every store call by timeout_ms: a promise that never settles is STORE_UNAVAILABLE', async () => {
+    const kv = new MapKV();
+    const m = new Manager({ store: kv, providerConfig: { timeout_ms: 100 } });
+    const s = await m.start(get());
+    s.set('a', 1);
+    const cookie = jar(await m.commit(s, new Response(null)));
+    kv.get = () => new Promise(() => {});
+    const began = Date.now();
+    await assert.rejects(m.start(get(cookie)), (e) => e.code === 'STORE_UNAVAILABLE' && /no answer within 100 ms/.test(e.message));
+    assert.ok(Date.now() - began < 2000, 'answered within the timeout');
+  });
+
   it('synchronous store methods work too', async () => {
     const map = new Map();
     const m = new Manager({ store: { get: (k) => map.get(k) ?? null, put: (k, v) => void map.set(k, v), delete: (k) => void map.delete(k) } });

@@ -5,7 +5,7 @@
 
 use crate::error::describe;
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use polysession_bindings::{CallbackStore, HostError, HostStore, ListPage};
+use polysession_bindings::{CallbackStore, HostError, HostStore, ListPage, Sleep, Timer};
 use polysession_core::{async_trait, Clock, Error, Result};
 use std::sync::Arc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -50,7 +50,43 @@ pub(crate) fn store(
     let store = CallbackStore::new(kv, "kv", config, clock)?;
     Ok(store
         .min_ttl(MIN_TTL_SECS)
-        .consistency_window(CONSISTENCY_WINDOW_MS))
+        .consistency_window(CONSISTENCY_WINDOW_MS)
+        .timer(Arc::new(JsTimer)))
+}
+
+/// The runtime's `setTimeout`, which bounds every KV call. A sleep dropped early (the call
+/// answered first) clears its timer, so no timer outlives its call.
+struct JsTimer;
+
+/// Clears a timer when dropped.
+struct ClearOnDrop(JsValue);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        let global = js_sys::global();
+        if let Some(clear) = method(&global, "clearTimeout") {
+            let _ = clear.call1(&global, &self.0);
+        }
+    }
+}
+
+impl Timer for JsTimer {
+    fn sleep(&self, ms: u64) -> Sleep {
+        let mut timer = JsValue::UNDEFINED;
+        let promise = Promise::new(&mut |resolve, _| {
+            let global = js_sys::global();
+            if let Some(set_timeout) = method(&global, "setTimeout") {
+                let delay = JsValue::from_f64(ms as f64);
+                timer = set_timeout
+                    .call2(&global, &resolve, &delay)
+                    .unwrap_or_default();
+            }
+        });
+        Box::pin(async move {
+            let _clear = ClearOnDrop(timer);
+            let _ = JsFuture::from(promise).await;
+        })
+    }
 }
 
 impl JsKv {

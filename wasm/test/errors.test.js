@@ -181,6 +181,24 @@ describe('kv store failures', () => {
     assert.equal((await m.start(get(cookie))).isNew, true, 'still logged out');
   });
 
+  it('bounds every KV call by timeout_ms: a promise that never settles is a 503, not a hang', async () => {
+    const map = new Map();
+    let hang = false;
+    const store = {
+      get: (k) => (hang ? new Promise(() => {}) : map.get(k) ?? null),
+      put: (k, v) => void map.set(k, v),
+      delete: (k) => void map.delete(k),
+    };
+    const m = new Manager({ store, providerConfig: { timeout_ms: 100 } });
+    const s = await m.start(get());
+    s.set('a', 1);
+    const cookie = (await m.commit(s, new Response(null))).headers.get('set-cookie').split(';')[0];
+    hang = true;
+    const began = Date.now();
+    await assert.rejects(m.start(get(cookie)), (e) => e.code === 'STORE_UNAVAILABLE' && /`get` failed: no answer within 100 ms/.test(e.message));
+    assert.ok(Date.now() - began < 2000, 'answered within the timeout');
+  });
+
   it('accepts synchronous stores and a store without list()', async () => {
     const map = new Map();
     const store = {
