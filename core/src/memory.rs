@@ -287,7 +287,7 @@ impl Store for MemoryStore {
         Ok((map.records.len() - map.by_expiry.expired(&map.records, now_ms)) as u64)
     }
 
-    /// Removes expired records from the front of the expiry index, [`GC_CHUNK`] at a time.
+    /// Removes expired records from the front of the expiry index, 1024 at a time.
     async fn gc(&self, now_ms: u64) -> Result<u64> {
         let mut removed = 0u64;
         loop {
