@@ -242,6 +242,13 @@ impl Config {
                 ),
             ));
         }
+        if self.id_prefix.starts_with('.') {
+            // It would make ids hidden file names, which the file provider's GC never sees.
+            return Err(Error::bad_config(
+                "sessionIDPrefix",
+                "must not start with `.`",
+            ));
+        }
         if self.id_prefix.len() > 64
             || !self
                 .id_prefix
@@ -723,6 +730,13 @@ mod tests {
         };
         assert_eq!(c.effective_touch_interval(), 2);
         assert_eq!(Config::default().effective_touch_interval(), 60);
+    }
+
+    #[test]
+    fn a_hidden_id_prefix_is_refused() {
+        let err = Config::builder().id_prefix(".x").build().unwrap_err();
+        assert!(err.to_string().contains("sessionIDPrefix"), "{err}");
+        assert!(Config::builder().id_prefix("x.").build().is_ok());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use polysession_core::{
 };
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind as IoKind, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -41,6 +41,14 @@ pub struct FileStore {
 struct Inner {
     root: PathBuf,
     ids: IdGenerator,
+    /// Flush each write to disk (file, then its directory) before it counts as done.
+    fsync: bool,
+}
+
+/// This process's effective user id.
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }
 
 fn io_err(e: std::io::Error, what: &Path) -> Error {
@@ -54,8 +62,18 @@ impl FileStore {
             inner: Arc::new(Inner {
                 root: root.into(),
                 ids: IdGenerator::new(config),
+                fsync: false,
             }),
         }
+    }
+
+    /// Flushes every write to disk (the file, then its directory) before release returns:
+    /// sessions survive a power loss, at the cost of a sync per write. beego never syncs.
+    pub fn fsync(mut self, on: bool) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.fsync = on;
+        }
+        self
     }
 
     /// Reads the save path from `config.provider_config`.
@@ -65,10 +83,20 @@ impl FileStore {
     /// the JSON form is malformed.
     pub fn from_config(config: &Config) -> Result<Self> {
         let raw = config.provider_config.trim();
+        let mut fsync = false;
         let path = if raw.starts_with('{') {
             let v: serde_json::Value = serde_json::from_str(raw).map_err(|e| {
                 Error::bad_config("providerConfig", format!("file provider JSON: {e}"))
             })?;
+            fsync = match v.get("fsync") {
+                None => false,
+                Some(f) => f.as_bool().ok_or_else(|| {
+                    Error::bad_config(
+                        "providerConfig",
+                        "file provider: `fsync` must be true or false",
+                    )
+                })?,
+            };
             ["path", "save_path", "savePath"]
                 .iter()
                 .find_map(|k| v.get(*k).and_then(|p| p.as_str()))
@@ -84,7 +112,7 @@ impl FileStore {
                 "the file provider needs a save path, e.g. \"./tmp\" or {\"path\": \"./tmp\"}",
             ));
         }
-        Ok(FileStore::new(path, config))
+        Ok(FileStore::new(path, config).fsync(fsync))
     }
 
     /// The save path.
@@ -120,6 +148,18 @@ impl Inner {
                     return Err(Error::store(
                         "file",
                         format!("{} is not a plain directory", dir.display()),
+                    ));
+                }
+                // In a shared save path, a level directory someone else owns or may write
+                // into could be used to plant or swap session files.
+                Ok(m) if m.uid() != euid() || m.mode() & 0o022 != 0 => {
+                    return Err(Error::store(
+                        "file",
+                        format!(
+                            "{} is owned by another user or writable by others (mode {:o}); refusing it",
+                            dir.display(),
+                            m.mode() & 0o7777
+                        ),
                     ));
                 }
                 Ok(_) => {}
@@ -174,7 +214,7 @@ impl Inner {
         Ok(decode(&bytes))
     }
 
-    fn write_path(dir: &Path, path: &Path, record: &Record) -> Result<()> {
+    fn write_path(dir: &Path, path: &Path, record: &Record, fsync: bool) -> Result<()> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let tmp = dir.join(format!(
             ".tmp-{}-{}",
@@ -193,7 +233,17 @@ impl Inner {
         bytes.extend_from_slice(&record.version.to_le_bytes());
         bytes.extend_from_slice(&record.expires_at_ms.to_le_bytes());
         bytes.extend_from_slice(&record.data);
-        let done = file.write_all(&bytes).and_then(|_| fs::rename(&tmp, path));
+        let done = file
+            .write_all(&bytes)
+            .and_then(|_| if fsync { file.sync_all() } else { Ok(()) })
+            .and_then(|_| fs::rename(&tmp, path))
+            .and_then(|_| {
+                if fsync {
+                    File::open(dir)?.sync_all()
+                } else {
+                    Ok(())
+                }
+            });
         if let Err(e) = done {
             let _ = fs::remove_file(&tmp);
             return Err(io_err(e, path));
@@ -201,41 +251,83 @@ impl Inner {
         Ok(())
     }
 
-    /// Every `(path, dir, id)` of a valid id stored under the root, skipping symlinks.
-    fn walk(&self) -> Result<Vec<(PathBuf, PathBuf)>> {
-        let mut out = Vec::new();
-        let level = |dir: &Path| -> Result<Vec<(String, PathBuf)>> {
-            let entries = match fs::read_dir(dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == IoKind::NotFound => return Ok(Vec::new()),
-                Err(e) => return Err(io_err(e, dir)),
-            };
-            let mut found = Vec::new();
-            for entry in entries.flatten() {
-                if let (Ok(kind), Ok(name)) = (entry.file_type(), entry.file_name().into_string()) {
-                    if !kind.is_symlink() {
-                        found.push((name, entry.path()));
-                    }
+    /// Calls `visit(path, dir)` for every file of a valid id under the root (symlinks
+    /// skipped), reading one directory at a time, never the whole tree into memory. An error
+    /// on one entry does not stop the walk: the errors are counted, and the first is kept.
+    fn walk(&self, mut visit: impl FnMut(&Path, &Path) -> Result<()>) -> Walked {
+        let mut walked = Walked::default();
+        let level = |dir: &Path, walked: &mut Walked| -> Option<fs::ReadDir> {
+            match fs::read_dir(dir) {
+                Ok(entries) => Some(entries),
+                Err(e) if e.kind() == IoKind::NotFound => None,
+                Err(e) => {
+                    walked.fail(io_err(e, dir));
+                    None
                 }
             }
-            Ok(found)
         };
-        for (a, dir_a) in level(&self.root)? {
-            if a.chars().count() != 1 || !dir_a.is_dir() {
+        let plain = |entry: &fs::DirEntry| -> Option<(String, PathBuf)> {
+            let kind = entry.file_type().ok()?;
+            let name = entry.file_name().into_string().ok()?;
+            (!kind.is_symlink()).then(|| (name, entry.path()))
+        };
+        for a in level(&self.root, &mut walked)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let Some((a, dir_a)) = plain(&a).filter(|(n, p)| n.chars().count() == 1 && p.is_dir())
+            else {
                 continue;
-            }
-            for (b, dir_b) in level(&dir_a)? {
-                if b.chars().count() != 1 || !dir_b.is_dir() {
+            };
+            for b in level(&dir_a, &mut walked).into_iter().flatten().flatten() {
+                let Some((b, dir_b)) =
+                    plain(&b).filter(|(n, p)| n.chars().count() == 1 && p.is_dir())
+                else {
                     continue;
-                }
-                for (name, path) in level(&dir_b)? {
+                };
+                for entry in level(&dir_b, &mut walked).into_iter().flatten().flatten() {
+                    let Some((name, path)) = plain(&entry) else {
+                        continue;
+                    };
                     if self.ids.is_valid(&name) && name[0..1] == a && name[1..2] == b {
-                        out.push((path, dir_b.clone()));
+                        if let Err(e) = visit(&path, &dir_b) {
+                            walked.fail(e);
+                        }
                     }
                 }
             }
         }
-        Ok(out)
+        walked
+    }
+}
+
+/// What a walk met: how many entries failed, and the first failure.
+#[derive(Default)]
+struct Walked {
+    failures: u64,
+    first: Option<Error>,
+}
+
+impl Walked {
+    fn fail(&mut self, e: Error) {
+        self.failures += 1;
+        self.first.get_or_insert(e);
+    }
+
+    /// `done` when nothing failed, else a store error saying what was done and what failed.
+    fn result(self, done: u64, what: &str) -> Result<u64> {
+        match self.first {
+            None => Ok(done),
+            Some(first) => Err(Error::store(
+                "file",
+                format!(
+                    "{what} {done}, but {} entries failed; the first",
+                    self.failures
+                ),
+            )
+            .with_source(first)),
+        }
     }
 }
 
@@ -303,7 +395,7 @@ impl Store for FileStore {
             if expect != Expect::Any && !holds(Inner::read_path(&path)?.as_ref(), expect) {
                 return Ok(false);
             }
-            Inner::write_path(&dir, &path, &record)?;
+            Inner::write_path(&dir, &path, &record, inner.fsync)?;
             Ok(true)
         })
         .await
@@ -327,6 +419,13 @@ impl Store for FileStore {
                 .open(&path)
                 .map_err(|e| io_err(e, &path))?;
             file.write_all_at(&expires_at_ms.to_le_bytes(), 12)
+                .and_then(|_| {
+                    if inner.fsync {
+                        file.sync_data()
+                    } else {
+                        Ok(())
+                    }
+                })
                 .map_err(|e| io_err(e, &path))?;
             Ok(true)
         })
@@ -379,30 +478,34 @@ impl Store for FileStore {
     async fn count(&self, now_ms: u64) -> Result<u64> {
         self.run(move |inner| {
             let mut n = 0;
-            for (path, _) in inner.walk()? {
-                if Inner::read_path(&path)?.is_some_and(|r| r.expires_at_ms > now_ms) {
+            let walked = inner.walk(|path, _| {
+                if Inner::read_path(path)?.is_some_and(|r| r.expires_at_ms > now_ms) {
                     n += 1;
                 }
-            }
-            Ok(n)
+                Ok(())
+            });
+            walked.result(n, "counted")
         })
         .await
     }
 
+    /// Removes expired sessions, one directory lock at a time; an entry that fails does not
+    /// stop the pass.
     async fn gc(&self, now_ms: u64) -> Result<u64> {
         self.run(move |inner| {
             let mut removed = 0;
-            for (path, dir) in inner.walk()? {
-                let _lock = Inner::lock(&dir)?;
-                if Inner::read_path(&path)?.is_some_and(|r| r.expires_at_ms <= now_ms) {
-                    match fs::remove_file(&path) {
+            let walked = inner.walk(|path, dir| {
+                let _lock = Inner::lock(dir)?;
+                if Inner::read_path(path)?.is_some_and(|r| r.expires_at_ms <= now_ms) {
+                    match fs::remove_file(path) {
                         Ok(()) => removed += 1,
                         Err(e) if e.kind() == IoKind::NotFound => {}
-                        Err(e) => return Err(io_err(e, &path)),
+                        Err(e) => return Err(io_err(e, path)),
                     }
                 }
-            }
-            Ok(removed)
+                Ok(())
+            });
+            walked.result(removed, "removed")
         })
         .await
     }
@@ -527,6 +630,78 @@ mod tests {
         let _ = fs::remove_dir_all(&root);
     }
 
+    #[tokio::test]
+    async fn level_directories_others_can_write_or_own_are_refused() {
+        let root = temp_root("shared");
+        let s = FileStore::new(&root, &Config::default());
+        s.write(ID, &rec(1, 1000), Expect::Any).await.unwrap();
+        let level = root.join(&ID[0..1]);
+        fs::set_permissions(&level, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = s.write(ID, &rec(2, 1000), Expect::Any).await.unwrap_err();
+        assert_eq!(err.code(), "STORE_UNAVAILABLE");
+        assert!(err.to_string().contains("writable by others"), "{err}");
+        assert!(s.read(ID).await.is_err(), "reads refuse it too");
+        fs::set_permissions(&level, fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(s.read(ID).await.unwrap().unwrap().version, 1);
+        // Owned by someone else (only root can hand a directory over).
+        if euid() == 0 {
+            std::os::unix::fs::chown(&level, Some(65534), None).unwrap();
+            let err = s.read(ID).await.unwrap_err();
+            assert!(err.to_string().contains("owned by another user"), "{err}");
+        }
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[tokio::test]
+    async fn gc_goes_on_past_an_entry_it_cannot_read() {
+        let root = temp_root("gc-errors");
+        let s = FileStore::new(&root, &Config::default());
+        s.write(ID, &rec(1, 10), Expect::Any).await.unwrap();
+        s.write(ID2, &rec(1, 10), Expect::Any).await.unwrap();
+        // A directory where a session file should be: reading it fails.
+        let broken = format!("{}{}", &ID[..30], "ff");
+        assert!(s.inner.ids.is_valid(&broken));
+        fs::create_dir_all(root.join(&broken[0..1]).join(&broken[1..2]).join(&broken)).unwrap();
+        let err = s.gc(50).await.unwrap_err();
+        assert!(
+            err.to_string().contains("removed 2, but 1 entries failed"),
+            "{err}"
+        );
+        assert_eq!(
+            s.read(ID).await.unwrap(),
+            None,
+            "expired sessions were still removed"
+        );
+        assert_eq!(s.read(ID2).await.unwrap(), None);
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[tokio::test]
+    async fn fsync_writes_and_touches_still_round_trip() {
+        let root = temp_root("fsync");
+        let config = Config::builder()
+            .provider(
+                "file",
+                serde_json::json!({ "path": root, "fsync": true }).to_string(),
+            )
+            .build()
+            .unwrap();
+        let s = FileStore::from_config(&config).unwrap();
+        assert!(s.inner.fsync);
+        s.write(ID, &rec(3, 100), Expect::Absent).await.unwrap();
+        assert!(s.touch(ID, 200).await.unwrap());
+        assert_eq!(s.read(ID).await.unwrap().unwrap().expires_at_ms, 200);
+        let bad = Config::builder()
+            .provider("file", r#"{"path": "/x", "fsync": "yes"}"#)
+            .build()
+            .unwrap();
+        assert_eq!(
+            FileStore::from_config(&bad).unwrap_err().code(),
+            "BAD_CONFIG"
+        );
+        let _ = fs::remove_dir_all(&root);
+    }
+
     #[test]
     fn record_vectors_decode_and_encode() {
         let root = temp_root("vectors");
@@ -538,7 +713,7 @@ mod tests {
             assert_eq!(decode(&bytes), want, "{name}");
             if let (Some(record), true) = (want, case["canonical"] == true) {
                 let path = root.join(format!("case-{i}"));
-                Inner::write_path(&root, &path, &record).unwrap();
+                Inner::write_path(&root, &path, &record, false).unwrap();
                 assert_eq!(fs::read(&path).unwrap(), bytes, "{name}");
             }
         }
