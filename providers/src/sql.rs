@@ -58,22 +58,31 @@ fn bad(dialect: Dialect, what: impl std::fmt::Display) -> Error {
 }
 
 /// Converts a go-sql-driver DSN (`user:pass@tcp(host:port)/db?param=value`) to a URL.
-fn go_dsn_to_url(dsn: &str) -> Option<String> {
+/// A go-sql-driver DSN (`user:pass@tcp(host:port)/db?params`) as a `mysql://` URL, or why
+/// not. Parameters that mean nothing to a session table are accepted; `tls` other than
+/// `false` is refused (this build has no TLS, and a DSN asking for it must never connect in
+/// plain text), and so is any parameter this does not know.
+fn go_dsn_to_url(dsn: &str) -> std::result::Result<String, String> {
+    const SHAPE: &str = "expected user:pass@tcp(host:port)/db or mysql://user:pass@host:port/db";
     let (creds, rest) = match dsn.rsplit_once('@') {
         Some((c, r)) => (Some(c), r),
         None => (None, dsn),
     };
-    let (net, path) = rest.split_once('/')?;
+    let (net, path) = rest.split_once('/').ok_or(SHAPE)?;
     let addr = match net.split_once('(') {
-        Some(("tcp", a)) => a.strip_suffix(')')?,
-        Some(_) => return None, // unix sockets etc. are not supported here
+        Some(("tcp", a)) => a.strip_suffix(')').ok_or(SHAPE)?,
+        Some(_) => return Err(format!("{SHAPE} (unix sockets are not supported)")),
         None if net.is_empty() => "127.0.0.1:3306",
         None => net,
     };
     let (db, query) = match path.split_once('?') {
-        Some((d, q)) => (d, Some(q)),
-        None => (path, None),
+        Some((d, q)) => (d, q),
+        None => (path, ""),
     };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        go_param(key, value)?;
+    }
     let auth = match creds {
         Some(c) => match c.split_once(':') {
             Some((u, p)) => format!("{}:{}@", enc(u), enc(p)),
@@ -81,9 +90,46 @@ fn go_dsn_to_url(dsn: &str) -> Option<String> {
         },
         None => String::new(),
     };
-    // go-sql-driver parameters (parseTime, charset, ...) mean nothing to sqlx: drop them.
-    let _ = query;
-    Some(format!("mysql://{auth}{addr}/{db}"))
+    Ok(format!("mysql://{auth}{addr}/{db}"))
+}
+
+/// Whether a go-sql-driver parameter can be accepted (see [`go_dsn_to_url`]).
+fn go_param(key: &str, value: &str) -> std::result::Result<(), String> {
+    match key {
+        // Connection details sqlx sets itself, or that a session table never meets.
+        "charset"
+        | "collation"
+        | "parseTime"
+        | "loc"
+        | "timeout"
+        | "readTimeout"
+        | "writeTimeout"
+        | "interpolateParams"
+        | "columnsWithAlias"
+        | "clientFoundRows"
+        | "checkConnLiveness"
+        | "maxAllowedPacket"
+        | "timeTruncate"
+        | "rejectReadOnly"
+        | "allowNativePasswords"
+        | "multiStatements"
+        | "connectionAttributes" => Ok(()),
+        "tls" if value.eq_ignore_ascii_case("false") => Ok(()),
+        "tls" => Err(format!(
+            "tls={value}: this build has no TLS to MySQL; it will not connect in plain text instead"
+        )),
+        "allowCleartextPasswords"
+        | "allowOldPasswords"
+        | "allowAllFiles"
+        | "allowFallbackToPlaintext"
+            if value.eq_ignore_ascii_case("false") =>
+        {
+            Ok(())
+        }
+        other => Err(format!(
+            "the DSN parameter `{other}={value}` is not supported"
+        )),
+    }
 }
 
 fn enc(s: &str) -> String {
@@ -155,12 +201,7 @@ impl SqlConfig {
         }
         c.url = match dialect {
             Dialect::MySql if dsn.starts_with("mysql://") || dsn.starts_with("mariadb://") => dsn,
-            Dialect::MySql => go_dsn_to_url(&dsn).ok_or_else(|| {
-                bad(
-                    dialect,
-                    "expected user:pass@tcp(host:port)/db or mysql://user:pass@host:port/db",
-                )
-            })?,
+            Dialect::MySql => go_dsn_to_url(&dsn).map_err(|why| bad(dialect, why))?,
             Dialect::Postgres
                 if dsn.starts_with("postgres://") || dsn.starts_with("postgresql://") =>
             {
@@ -713,6 +754,32 @@ mod tests {
             let c = SqlConfig::parse(d, dsn).unwrap();
             let text = format!("{c:?} {c:#?}");
             assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
+
+    #[test]
+    fn go_dsn_parameters_are_understood_or_refused() {
+        let p = |s: &str| SqlConfig::parse(Dialect::MySql, s).map(|c| c.url);
+        assert_eq!(
+            p("u:p@tcp(h:1)/db?charset=utf8mb4&parseTime=true&loc=Local&tls=false").unwrap(),
+            "mysql://u:p@h:1/db"
+        );
+        for (dsn, why) in [
+            ("u:p@tcp(h:1)/db?tls=true", "tls=true"),
+            ("u:p@tcp(h:1)/db?tls=skip-verify", "plain text"),
+            (
+                "u:p@tcp(h:1)/db?allowCleartextPasswords=true",
+                "allowCleartextPasswords",
+            ),
+            (
+                "u:p@tcp(h:1)/db?frobnicate=1",
+                "`frobnicate=1` is not supported",
+            ),
+            ("u:p@unix(/tmp/s)/db", "unix sockets"),
+        ] {
+            let err = p(dsn).unwrap_err();
+            assert_eq!(err.code(), "BAD_CONFIG", "{dsn}");
+            assert!(err.to_string().contains(why), "{dsn}: {err}");
         }
     }
 
