@@ -577,8 +577,10 @@ impl Store for RedisStore {
             .with_conn(|mut c| {
                 let key = key.clone();
                 async move {
+                    // Raw bytes: a field that is not a number is not a session of ours (no
+                    // session), not a store failure.
                     let r: std::result::Result<
-                        (Option<u64>, Option<u64>, Option<Vec<u8>>),
+                        (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>),
                         RedisError,
                     > = redis::cmd("HMGET")
                         .arg(&key)
@@ -595,7 +597,9 @@ impl Store for RedisStore {
                 }
             })
             .await?;
-        Ok(match got {
+        let number =
+            |b: Option<Vec<u8>>| -> Option<u64> { std::str::from_utf8(&b?).ok()?.parse().ok() };
+        Ok(match (number(got.0), number(got.1), got.2) {
             (Some(version), Some(expires_at_ms), Some(data)) => Some(Record {
                 data,
                 expires_at_ms,
@@ -826,6 +830,34 @@ mod tests {
             assert_eq!(store.read(id).await.unwrap(), Some(record), "{name}");
             store.destroy(id).await.unwrap();
         }
+        // Fields that are not numbers: no session, not a store failure.
+        let prefix = format!("ps{}corrupt:", std::process::id());
+        let config = format!(r#"{{"save_path":"{addr}","prefix":"{prefix}"}}"#);
+        let store = RedisStore::new(RedisConfig::parse(Mode::Standalone, &config).unwrap());
+        let id = "0123456789abcdef0123456789abcdef";
+        for (v, e) in [("x", "9999999999999"), ("1", "-5"), ("", "")] {
+            let key = format!("{prefix}{id}");
+            store
+                .with_conn(|mut c| {
+                    let key = key.clone();
+                    async move {
+                        redis::cmd("HSET")
+                            .arg(&key)
+                            .arg("v")
+                            .arg(v)
+                            .arg("e")
+                            .arg(e)
+                            .arg("d")
+                            .arg("{}")
+                            .query_async::<()>(&mut c)
+                            .await
+                    }
+                })
+                .await
+                .unwrap();
+            assert_eq!(store.read(id).await.unwrap(), None, "v={v:?} e={e:?}");
+        }
+        store.destroy(id).await.unwrap();
     }
 
     #[test]
