@@ -39,7 +39,7 @@ wasm_build() {
   wasm-bindgen --target web --weak-refs --out-dir "$PKG" --out-name polysession_wasm \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/polysession_wasm.wasm"
   # npm's binaryen: Debian's (108) breaks wasm-bindgen output.
-  "$WASM_ROOT/wasm/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers \
+  "$WASM_ROOT/wasm/node_modules/.bin/wasm-opt" -Oz --converge --strip-debug --strip-producers \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$PKG/polysession_wasm_bg.wasm" -o "$PKG/polysession_wasm_bg.wasm"
@@ -50,7 +50,7 @@ wasm_size() {
   local file="$PKG/polysession_wasm_bg.wasm" raw gz
   raw=$(wc -c <"$file")
   gz=$(gzip -9 -c "$file" | wc -c)
-  awk -v r="$raw" -v g="$gz" 'BEGIN { printf "polysession_wasm_bg.wasm after wasm-opt -Oz: %d bytes raw (%.1f KiB), %d bytes gzip -9 (%.1f KiB)\n", r, r / 1024, g, g / 1024 }' \
+  awk -v r="$raw" -v g="$gz" 'BEGIN { printf "polysession_wasm_bg.wasm after wasm-opt -Oz --converge: %d bytes raw (%.1f KiB), %d bytes gzip -9 (%.1f KiB)\n", r, r / 1024, g, g / 1024 }' \
     | tee "$PKG/size.txt"
 }
 

@@ -378,13 +378,22 @@ pub fn decode_record(text: &str) -> Option<Record> {
     if parts.next()? != RECORD_TAG {
         return None;
     }
-    let version = parts.next()?.parse().ok()?;
-    let expires_at_ms = parts.next()?.parse().ok()?;
+    let version = canonical_u64(parts.next()?)?;
+    let expires_at_ms = canonical_u64(parts.next()?)?;
     Some(Record {
         data: parts.next()?.as_bytes().to_vec(),
         expires_at_ms,
         version,
     })
+}
+
+/// A u64 as writers write it: decimal digits, no sign, no leading zero (but `0` itself).
+/// (`str::parse` already refuses everything else but a leading `+`.)
+fn canonical_u64(text: &str) -> Option<u64> {
+    if text.len() > 1 && text.starts_with(['+', '0']) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
@@ -616,6 +625,10 @@ mod tests {
         let text = encode_record(&record(7, 123)).unwrap();
         assert_eq!(text, r#"ps1:7:123:{"v":1,"created":1,"data":{"a":":"}}"#);
         assert_eq!(decode_record(&text), Some(record(7, 123)));
+        assert_eq!(
+            decode_record("ps1:0:0:{}").map(|r| (r.version, r.expires_at_ms)),
+            Some((0, 0))
+        );
         for junk in [
             "",
             "ps1",
@@ -624,6 +637,10 @@ mod tests {
             "ps1:1:-2:{}",
             "ps2:1:2:{}",
             "{}",
+            "ps1:+7:2:{}",
+            "ps1:007:2:{}",
+            "ps1:7:02:{}",
+            "ps1: 7:2:{}",
         ] {
             assert_eq!(decode_record(junk), None, "{junk}");
         }
