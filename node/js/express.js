@@ -155,23 +155,30 @@ class State {
   diff() {
     const session = this.req.session === this.session ? this.session : null;
     if (!session) return;
-    const set = {};
-    let changed = false;
+    const parts = [];
     const seen = new Set();
     for (const key of Object.keys(session)) {
-      if (key === 'cookie') continue;
+      const value = session[key];
+      if (value === undefined) continue; // removed, below
       seen.add(key);
-      const text = toJsonText(key, session[key]);
-      if (text === undefined) continue;
-      if (this.snapshot.get(key) !== text) {
-        set[key] = JSON.parse(text);
-        this.snapshot.set(key, text);
-        changed = true;
+      let text;
+      try {
+        text = JSON.stringify(value);
+      } catch {
+        text = undefined;
       }
+      if (text !== undefined && this.snapshot.get(key) === text) continue; // unchanged
+      // Changed: checked in full (a TypeError naming the key for what JSON cannot hold).
+      text = toJsonText(key, value);
+      this.snapshot.set(key, text);
+      parts.push(`${JSON.stringify(key)}:${text}`);
     }
-    const removed = [...this.snapshot.keys()].filter((k) => !seen.has(k) || session[k] === undefined);
+    const removed = [];
+    for (const key of this.snapshot.keys()) if (!seen.has(key)) removed.push(key);
     for (const key of removed) this.snapshot.delete(key);
-    if (changed || removed.length) call(() => this.raw.update(changed ? JSON.stringify(set) : null, removed));
+    if (parts.length || removed.length) {
+      call(() => this.raw.update(parts.length ? `{${parts.join(',')}}` : null, removed));
+    }
   }
 
   async regenerate() {
