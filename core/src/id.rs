@@ -36,6 +36,11 @@ impl IdGenerator {
         }
     }
 
+    /// The prefix every id of this configuration starts with (`sessionIDPrefix`).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// The number of hex characters after the prefix.
     pub fn hex_len(&self) -> usize {
         if self.hmac_key.is_some() {

@@ -90,9 +90,25 @@ app.post('/flash', (req, res) => {
 
 app.get('/flash', (req, res) => res.json(req.session.takeFlash()));
 
+// Counting walks the store (SCAN in Redis, a directory walk for files): a client must not
+// be able to make the server do that on every request, so one count serves for a second,
+// and requests that arrive while it runs wait for the same one.
+let stats = null;
+function activeCount() {
+  if (!stats || Date.now() - stats.at >= 1000) {
+    const at = Date.now();
+    const pending = sessions.count();
+    stats = { at, pending };
+    pending.catch(() => {
+      if (stats && stats.pending === pending) stats = null;
+    });
+  }
+  return stats.pending;
+}
+
 app.get('/stats', async (req, res, next) => {
   try {
-    res.json({ active: await sessions.count() });
+    res.json({ active: await activeCount() });
   } catch (err) {
     if (err.code === 'UNSUPPORTED') return res.status(501).json({ active: null, error: err.code });
     next(err);

@@ -4,7 +4,9 @@
 //! `d` (the payload), expiring natively with `PEXPIREAT`. Writes, touches and (outside a
 //! cluster) regenerate run as Lua scripts, so compare-and-set and the id move are atomic.
 
-use polysession_core::{async_trait, Capabilities, Config, Error, Expect, Record, Result, Store};
+use polysession_core::{
+    async_trait, Capabilities, Config, Error, Expect, IdGenerator, Record, Result, Store,
+};
 use redis::aio::{
     ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
 };
@@ -272,6 +274,8 @@ struct SentinelConn {
 /// Sessions in Redis: standalone, Cluster or behind Sentinel.
 pub struct RedisStore {
     config: RedisConfig,
+    /// The shape of the ids stored, when known: `count` matches only keys of that shape.
+    ids: Option<IdGenerator>,
     conn: OnceCell<Conn>,
 }
 
@@ -289,8 +293,19 @@ impl RedisStore {
     pub fn new(config: RedisConfig) -> Self {
         RedisStore {
             config,
+            ids: None,
             conn: OnceCell::new(),
         }
+    }
+
+    /// Counts only keys shaped like the ids `ids` makes (the store prefix, the id prefix,
+    /// then exactly `hex_len` lowercase hex digits), so that with the default empty prefix
+    /// `count` does not report every other key of the database as a session.
+    /// [`from_config`](Self::from_config) sets it from the manager's config.
+    #[must_use]
+    pub fn with_ids(mut self, ids: IdGenerator) -> Self {
+        self.ids = Some(ids);
+        self
     }
 
     /// Parses `config.provider_config` for `mode`.
@@ -298,10 +313,10 @@ impl RedisStore {
     /// # Errors
     /// [`BadConfig`](polysession_core::ErrorKind::BadConfig) naming `providerConfig`.
     pub fn from_config(mode: Mode, config: &Config) -> Result<Self> {
-        Ok(RedisStore::new(RedisConfig::parse(
-            mode,
-            &config.provider_config,
-        )?))
+        Ok(
+            RedisStore::new(RedisConfig::parse(mode, &config.provider_config)?)
+                .with_ids(IdGenerator::new(config)),
+        )
     }
 
     fn fail(&self, what: impl std::fmt::Display) -> Error {
@@ -527,6 +542,33 @@ async fn scan_count(
     }
 }
 
+/// The `SCAN MATCH` glob of the session keys: the store prefix and the id prefix taken
+/// literally, then one `[0-9a-f]` per hex digit of an id when the id shape is known, else `*`.
+/// SCAN still walks every key of the database (Redis has no prefix index); the pattern makes
+/// the count right, and a caller that shows it (the demo's `/stats`) caches it.
+fn count_pattern(prefix: &str, ids: Option<&IdGenerator>) -> String {
+    fn literal(out: &mut String, text: &str) {
+        for c in text.chars() {
+            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    let mut pattern = String::new();
+    literal(&mut pattern, prefix);
+    match ids {
+        Some(ids) => {
+            literal(&mut pattern, ids.prefix());
+            for _ in 0..ids.hex_len() {
+                pattern.push_str("[0-9a-f]");
+            }
+        }
+        None => pattern.push('*'),
+    }
+    pattern
+}
+
 /// The `host:port` of every healthy master, from `CLUSTER NODES`.
 fn cluster_masters(nodes: &str) -> Vec<(String, u16)> {
     nodes
@@ -666,10 +708,7 @@ impl Store for RedisStore {
     }
 
     async fn count(&self, _now_ms: u64) -> Result<u64> {
-        let pattern = format!(
-            "{}*",
-            self.config.prefix.replace('*', "\\*").replace('?', "\\?")
-        );
+        let pattern = count_pattern(&self.config.prefix, self.ids.as_ref());
         let cluster = self.config.mode == Mode::Cluster;
         self.with_conn(|mut c| {
             let pattern = pattern.clone();
@@ -768,24 +807,7 @@ mod tests {
     /// `$POLYSESSION_REDIS` (default 127.0.0.1:6379); skipped when none answers.
     #[tokio::test]
     async fn record_vectors_in_redis() {
-        let addr = std::env::var("POLYSESSION_REDIS")
-            .ok()
-            .filter(|a| !a.is_empty())
-            .unwrap_or_else(|| "127.0.0.1:6379".into());
-        let up = std::net::ToSocketAddrs::to_socket_addrs(addr.as_str())
-            .ok()
-            .and_then(|mut it| it.next())
-            .is_some_and(|sa| {
-                std::net::TcpStream::connect_timeout(&sa, Duration::from_secs(1)).is_ok()
-            });
-        if !up {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "no Redis at {addr} (CI=true: the server must run)"
-            );
-            eprintln!("SKIPPED (not under CI): no Redis at {addr}");
-            return;
-        }
+        let Some(addr) = live_redis() else { return };
         for case in &crate::vectors::cases("redis") {
             let name = case["name"].as_str().unwrap();
             let record = crate::vectors::record(&case["record"]).unwrap();
@@ -858,6 +880,123 @@ mod tests {
             assert_eq!(store.read(id).await.unwrap(), None, "v={v:?} e={e:?}");
         }
         store.destroy(id).await.unwrap();
+    }
+
+    /// The address of the Redis the live tests use: `$POLYSESSION_REDIS`, default
+    /// 127.0.0.1:6379. `None` (the test is skipped) when none answers, except under
+    /// `CI=true`, where a missing server fails the test.
+    fn live_redis() -> Option<String> {
+        let addr = std::env::var("POLYSESSION_REDIS")
+            .ok()
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| "127.0.0.1:6379".into());
+        let up = std::net::ToSocketAddrs::to_socket_addrs(addr.as_str())
+            .ok()
+            .and_then(|mut it| it.next())
+            .is_some_and(|sa| {
+                std::net::TcpStream::connect_timeout(&sa, Duration::from_secs(1)).is_ok()
+            });
+        if !up {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "no Redis at {addr} (CI=true: the server must run)"
+            );
+            eprintln!("SKIPPED (not under CI): no Redis at {addr}");
+            return None;
+        }
+        Some(addr)
+    }
+
+    #[test]
+    fn count_pattern_takes_prefixes_literally_and_the_id_shape() {
+        let config = Config::builder()
+            .id_prefix("a-")
+            .id_length(16)
+            .build()
+            .unwrap();
+        let ids = IdGenerator::new(&config);
+        let pattern = count_pattern("s[1]?\\:", Some(&ids));
+        assert_eq!(
+            pattern,
+            format!("s\\[1\\]\\?\\\\:a-{}", "[0-9a-f]".repeat(32))
+        );
+        assert_eq!(count_pattern("app:", None), "app:*");
+    }
+
+    /// With the default empty prefix, `count` sees the whole database: only keys shaped like
+    /// the manager's ids are sessions, not the application's other keys (issue 11, fix 9).
+    #[tokio::test]
+    async fn count_with_an_empty_prefix_counts_only_session_ids() {
+        let Some(addr) = live_redis() else { return };
+        // A database of its own (no other test uses 11), and an id prefix of this process.
+        let id_prefix = format!("c{}-", std::process::id());
+        let config = Config::builder()
+            .provider("redis", format!(r#"{{"save_path":"{addr}","db_num":11}}"#))
+            .id_prefix(id_prefix.clone())
+            .build()
+            .unwrap();
+        let store = RedisStore::from_config(Mode::Standalone, &config).unwrap();
+        let ids = IdGenerator::new(&config);
+        let baseline = store.count(0).await.unwrap();
+        let live: Vec<String> = (0..3)
+            .map(|_| ids.generate(&polysession_core::OsEntropy).unwrap())
+            .collect();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let record = Record {
+            data: b"{}".to_vec(),
+            expires_at_ms: now_ms + 60_000,
+            version: 1,
+        };
+        for id in &live {
+            store.write(id, &record, Expect::Absent).await.unwrap();
+        }
+        // Not sessions: the app's own keys, a longer and a shorter hex tail, upper case.
+        let hex = "0123456789abcdef0123456789abcdef";
+        let others = [
+            "user:42".to_owned(),
+            format!("{id_prefix}{hex}0"),
+            format!("{id_prefix}{}", &hex[1..]),
+            format!("{id_prefix}{}", hex.to_uppercase()),
+            format!("x{id_prefix}{hex}"),
+        ];
+        store
+            .with_conn(|mut c| {
+                let others = others.clone();
+                async move {
+                    for key in &others {
+                        redis::cmd("SET")
+                            .arg(key)
+                            .arg("1")
+                            .arg("EX")
+                            .arg(60)
+                            .query_async::<()>(&mut c)
+                            .await?;
+                    }
+                    Ok(())
+                }
+            })
+            .await
+            .unwrap();
+        let counted = store.count(0).await.unwrap();
+        for id in &live {
+            store.destroy(id).await.unwrap();
+        }
+        store
+            .with_conn(|mut c| {
+                let others = others.clone();
+                async move {
+                    redis::cmd("DEL")
+                        .arg(&others[..])
+                        .query_async::<()>(&mut c)
+                        .await
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(counted, baseline + 3);
     }
 
     #[test]

@@ -80,7 +80,7 @@ async function route(request, session, manager) {
       return json(session.takeFlash());
     case 'GET /stats':
       try {
-        return json({ active: await manager.count() });
+        return json({ active: await activeCount(manager) });
       } catch (e) {
         if (e.code === 'UNSUPPORTED') return json({ active: null, error: e.code }, 501);
         throw e;
@@ -88,6 +88,21 @@ async function route(request, session, manager) {
     default:
       return text('not found\n', post || request.method === 'GET' ? 404 : 405);
   }
+}
+
+// Counting walks the store: a client must not be able to make the Worker do that on every
+// request, so one count serves for a second, and concurrent requests share it.
+let stats = null;
+function activeCount(manager) {
+  if (!stats || stats.manager !== manager || Date.now() - stats.at >= 1000) {
+    const pending = manager.count();
+    const entry = { manager, at: Date.now(), pending };
+    stats = entry;
+    pending.catch(() => {
+      if (stats === entry) stats = null;
+    });
+  }
+  return stats.pending;
 }
 
 export default {
