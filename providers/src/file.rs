@@ -751,3 +751,12 @@ mod tests {
         }
     }
 }
+
+/// The parsers of this provider, for the fuzz targets in `fuzz/`.
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    /// Decodes a session file's bytes; `Some` only for a well-formed one.
+    pub fn record(bytes: &[u8]) -> Option<polysession_core::Record> {
+        super::decode(bytes)
+    }
+}

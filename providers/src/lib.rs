@@ -27,6 +27,17 @@ mod sql;
 #[cfg(test)]
 mod vectors;
 
+/// The providers' parsers of stored and received bytes, exposed for the fuzz targets in
+/// `fuzz/` (feature `fuzzing`). Not a stable API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    #[cfg(feature = "file")]
+    pub use crate::file::fuzzing as file;
+    #[cfg(feature = "memcache")]
+    pub use crate::memcache::fuzzing as memcache;
+}
+
 #[cfg(feature = "file")]
 pub use file::FileStore;
 #[cfg(feature = "memcache")]

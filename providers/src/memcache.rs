@@ -8,7 +8,7 @@
 
 use polysession_core::{async_trait, Capabilities, Config, Error, Expect, Record, Result, Store};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
@@ -185,54 +185,12 @@ impl MemcacheStore {
                 out.extend_from_slice(b"\r\n");
             }
             conn.get_mut().write_all(&out).await?;
-            let mut replies = Vec::new();
-            loop {
-                let mut line = String::new();
-                if conn.read_line(&mut line).await? == 0 {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "connection closed",
-                    ));
-                }
-                let line = line.trim_end().to_owned();
-                if let Some(rest) = line.strip_prefix("VALUE ") {
-                    // VALUE <key> <flags> <bytes> [<cas>]
-                    let parts: Vec<&str> = rest.split(' ').collect();
-                    let bad = || {
-                        std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed VALUE line")
-                    };
-                    let len: usize = parts.get(2).and_then(|n| n.parse().ok()).ok_or_else(bad)?;
-                    if len > MAX_ITEM_BYTES {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::InvalidData,
-                            format!(
-                                "the server announced a {len}-byte value, above {MAX_ITEM_BYTES}"
-                            ),
-                        ));
-                    }
-                    let cas: u64 = parts.get(3).and_then(|n| n.parse().ok()).unwrap_or(0);
-                    let mut data = vec![0u8; len + 2];
-                    conn.read_exact(&mut data).await?;
-                    data.truncate(len);
-                    replies.push(Reply::Value { data, cas });
-                    continue;
-                }
-                let error = line == "ERROR"
-                    || line.starts_with("SERVER_ERROR")
-                    || line.starts_with("CLIENT_ERROR");
-                let end = line == "END";
-                if !end {
-                    replies.push(Reply::Line(line));
-                }
-                if !multi || end || error {
-                    break;
-                }
-            }
+            let replies = read_replies(&mut conn, multi).await?;
             let mut idle = server.idle.lock().await;
             if idle.len() < MAX_IDLE {
                 idle.push(conn);
             }
-            Ok(replies)
+            Ok::<_, std::io::Error>(replies)
         };
         match tokio::time::timeout(self.config.timeout, fut).await {
             Ok(Ok(r)) => Ok(r),
@@ -276,6 +234,73 @@ impl MemcacheStore {
             }
         }
         Ok(None)
+    }
+}
+
+/// The longest reply line accepted. memcached's lines are short (a `VALUE` header, a status,
+/// one `lru_crawler metadump` entry); a server that sends more without a newline is refused
+/// instead of buffered without bound.
+const MAX_LINE_BYTES: u64 = 8 << 10;
+
+/// Reads one reply line, or with `multi` every value and line up to `END` (or an error line).
+/// A malformed `VALUE` header, a value not followed by `\r\n`, a line longer than
+/// [`MAX_LINE_BYTES`] or a value announced above [`MAX_ITEM_BYTES`] is `InvalidData`: the
+/// connection is then out of step and is dropped by the caller.
+async fn read_replies<R: AsyncBufRead + Unpin>(
+    conn: &mut R,
+    multi: bool,
+) -> std::io::Result<Vec<Reply>> {
+    let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    let mut replies = Vec::new();
+    loop {
+        let mut line = String::new();
+        let n = (&mut *conn)
+            .take(MAX_LINE_BYTES)
+            .read_line(&mut line)
+            .await?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
+        }
+        if !line.ends_with('\n') {
+            return Err(invalid(format!(
+                "a reply line longer than {MAX_LINE_BYTES} bytes, or cut short"
+            )));
+        }
+        let line = line.trim_end().to_owned();
+        if let Some(rest) = line.strip_prefix("VALUE ") {
+            // VALUE <key> <flags> <bytes> [<cas>]
+            let parts: Vec<&str> = rest.split(' ').collect();
+            let len: usize = parts
+                .get(2)
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| invalid("malformed VALUE line".into()))?;
+            if len > MAX_ITEM_BYTES {
+                return Err(invalid(format!(
+                    "the server announced a {len}-byte value, above {MAX_ITEM_BYTES}"
+                )));
+            }
+            let cas: u64 = parts.get(3).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let mut data = vec![0u8; len + 2];
+            conn.read_exact(&mut data).await?;
+            if !data.ends_with(b"\r\n") {
+                return Err(invalid("a value not followed by \\r\\n".into()));
+            }
+            data.truncate(len);
+            replies.push(Reply::Value { data, cas });
+            continue;
+        }
+        let error =
+            line == "ERROR" || line.starts_with("SERVER_ERROR") || line.starts_with("CLIENT_ERROR");
+        let end = line == "END";
+        if !end {
+            replies.push(Reply::Line(line));
+        }
+        if !multi || end || error {
+            return Ok(replies);
+        }
     }
 }
 
@@ -420,6 +445,37 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn replies_out_of_step_are_refused() {
+        let read = |bytes: &'static [u8], multi| async move {
+            let mut conn = bytes;
+            read_replies(&mut conn, multi).await
+        };
+        let got = read(b"VALUE k 0 3 9\r\nabc\r\nEND\r\n", true)
+            .await
+            .unwrap();
+        assert!(matches!(&got[..], [Reply::Value { data, cas: 9 }] if data == b"abc"));
+        let got = read(b"STORED\r\nEND\r\n", false).await.unwrap();
+        assert!(matches!(&got[..], [Reply::Line(l)] if l == "STORED"));
+        // A value longer than announced: the stream is out of step.
+        let err = read(b"VALUE k 0 3 1\r\nabcd\r\nEND\r\n", true)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
+        // An endless line: refused at MAX_LINE_BYTES, not buffered.
+        let long: &'static [u8] = Box::leak(vec![b'x'; 1 << 20].into_boxed_slice());
+        let err = read(long, false).await.err().unwrap();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
+        for cut in [&b"VALUE k 0 3\r\nab"[..], b"VALUE k 0 x\r\n", b"END", b""] {
+            assert!(
+                read(cut, true).await.is_err(),
+                "{:?}",
+                String::from_utf8_lossy(cut)
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn no_servers_and_oversized_replies_are_errors_not_panics() {
         let store = MemcacheStore::new(MemcacheConfig {
             servers: Vec::new(),
@@ -498,5 +554,27 @@ mod tests {
         assert_eq!(exptime(0), 30 * 24 * 3600 + 1);
         assert_eq!(exptime(1_700_000_000_000), 1_700_000_000);
         assert_eq!(exptime(1_700_000_000_001), 1_700_000_001);
+    }
+}
+
+/// The parsers of this provider, for the fuzz targets in `fuzz/`.
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    use super::*;
+
+    /// Decodes a stored value; `Some` only for a well-formed one.
+    pub fn record(bytes: &[u8]) -> Option<Record> {
+        decode(bytes.to_vec())
+    }
+
+    /// Reads replies from `bytes` as from a server; the number of replies, or the error.
+    pub async fn replies(bytes: &[u8], multi: bool) -> std::io::Result<usize> {
+        let mut conn = bytes;
+        read_replies(&mut conn, multi).await.map(|r| r.len())
+    }
+
+    /// `unescape` of a `metadump` key.
+    pub fn metadump_key(key: &str) -> Vec<u8> {
+        unescape(key)
     }
 }
