@@ -41,6 +41,7 @@ services() {
 rust_checks() {
   step "cargo fmt --check"
   cargo fmt --all -- --check
+  cargo fmt --manifest-path fuzz/Cargo.toml -- --check
   step "cargo clippy (all targets, warnings are errors)"
   cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
   step "cargo clippy for wasm32-unknown-unknown (core, the host kit and the wasm package)"
@@ -96,6 +97,14 @@ http_suite() {
   node --test --test-reporter=spec --test-concurrency=1 tests/http/*.test.js 2>&1 | tee "$LOG_DIR/http-suite.log"
 }
 
+# A short fuzzing pass (cargo fuzz, nightly): replays every input that once failed
+# (fuzz/regressions) and the corpus kept on this machine, then mutates for a few seconds per
+# target. Long runs: bash scripts/fuzz.sh 600.
+fuzz_short() {
+  step "fuzzing: every target for ${POLYSESSION_FUZZ_SECONDS:-10} s (scripts/fuzz.sh)"
+  bash "$ROOT/scripts/fuzz.sh" "${POLYSESSION_FUZZ_SECONDS:-10}"
+}
+
 # One closing line over every suite: "N passed, N failed" (cargo and node --test counts).
 summary() {
   cat "$LOG_DIR"/*.log | awk '
@@ -112,5 +121,6 @@ rust_tests
 wasm_package
 node_package
 http_suite
+fuzz_short
 step "all suites passed"
 summary
