@@ -1,11 +1,12 @@
 // Packaging: the tarballs (bash scripts/node.sh pack) install into an empty directory with the
-// registry switched off (npm --offline: only the local cache), and the README's Express example
-// runs from them.
+// registry switched off (npm --offline), and the README's Express example runs from them. Express
+// itself is linked from this package's node_modules: resolving it offline would need its
+// registry metadata in npm's cache, which an install from a lockfile never fetches.
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync, spawn } = require('node:child_process');
-const { mkdtempSync, readFileSync, writeFileSync, rmSync, readdirSync } = require('node:fs');
+const { mkdtempSync, readFileSync, writeFileSync, rmSync, readdirSync, symlinkSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { createInterface } = require('node:readline');
@@ -46,12 +47,13 @@ describe('packaging', () => {
     const app = join(dir, 'app');
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), '{ "name": "readme-app", "private": true }\n');
-    const express = require(join(__dirname, '../node_modules/express/package.json')).version;
     execFileSync(
       'npm',
-      ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs.map((t) => join(dist, t)), `express@${express}`],
+      ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs.map((t) => join(dist, t))],
       { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] },
     );
+    // Node resolves a linked package from its real path, so Express finds its own dependencies.
+    symlinkSync(join(__dirname, '../node_modules/express'), join(app, 'node_modules/express'), 'dir');
     writeFileSync(join(app, 'server.js'), readmeExample());
     const port = await freePort();
     const child = spawn(process.execPath, ['server.js'], { cwd: app, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
