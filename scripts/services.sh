@@ -118,6 +118,10 @@ start_postgres() {
     wait_port 5432 postgresql
   fi
   need psql postgresql-client
+  # providers/tests/tls.rs starts a PostgreSQL of its own with ssl=on (initdb, postgres).
+  if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && [ -z "${POLYSESSION_PG_BIN:-}" ]; then
+    need pg_ctlcluster postgresql
+  fi
   if ! psql -h 127.0.0.1 -U postgres -d test -c 'select 1' >/dev/null 2>&1; then
     psql -h 127.0.0.1 -U postgres -d postgres -c 'create database test' >/dev/null
   fi

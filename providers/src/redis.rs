@@ -12,10 +12,14 @@ use redis::aio::{
 };
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
-use redis::{AsyncConnectionConfig, Cmd, RedisError, Script, Value};
+use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRoutingInfo};
+use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use redis::{
+    AsyncConnectionConfig, ClientTlsConfig, Cmd, IntoConnectionInfo, RedisError, Script,
+    TlsCertificates, TlsMode, Value,
+};
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::LazyLock;
 use std::time::Duration;
 use tokio::sync::{Mutex, OnceCell, RwLock};
@@ -99,6 +103,47 @@ pub struct RedisConfig {
     pub prefix: String,
     /// Timeout of every call (connect and response).
     pub timeout: Duration,
+    /// TLS to every server (and, behind Sentinel, to the sentinels too); `None` is plain TCP.
+    pub tls: Option<RedisTls>,
+}
+
+/// TLS settings of a Redis provider: `rediss://` addresses, or `"tls"` in the JSON config.
+///
+/// Certificates are always verified, hostname included; there is no insecure mode. Without
+/// `ca_file`, the system's root certificates are trusted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedisTls {
+    /// A PEM file of the CA certificates to trust instead of the system's.
+    pub ca_file: Option<PathBuf>,
+    /// A PEM client certificate (chain), for servers that require one (`tls-auth-clients`).
+    pub cert_file: Option<PathBuf>,
+    /// The PEM private key of `cert_file`.
+    pub key_file: Option<PathBuf>,
+}
+
+impl RedisTls {
+    /// The certificates as the `redis` crate takes them, read from their files.
+    fn certificates(&self, bad: impl Fn(String) -> Error) -> Result<TlsCertificates> {
+        let read = |what: &str, path: &PathBuf| {
+            std::fs::read(path).map_err(|e| bad(format!("tls.{what} {}: {e}", path.display())))
+        };
+        let client_tls = match (&self.cert_file, &self.key_file) {
+            (Some(cert), Some(key)) => Some(ClientTlsConfig {
+                client_cert: read("cert_file", cert)?,
+                client_key: read("key_file", key)?,
+            }),
+            (None, None) => None,
+            _ => return Err(bad("tls.cert_file and tls.key_file go together".into())),
+        };
+        let root_cert = match &self.ca_file {
+            Some(ca) => Some(read("ca_file", ca)?),
+            None => None,
+        };
+        Ok(TlsCertificates {
+            client_tls,
+            root_cert,
+        })
+    }
 }
 
 impl std::fmt::Debug for RedisConfig {
@@ -111,6 +156,7 @@ impl std::fmt::Debug for RedisConfig {
             .field("master", &self.master)
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -122,9 +168,14 @@ impl RedisConfig {
     /// - `redis_cluster`: `addr1;addr2,poolsize,password`
     /// - `redis_sentinel`: `sentinel1;sentinel2,poolsize,password,dbnum,mastername`
     /// - JSON: `{"save_path": "addr1;addr2", "password": "...", "db_num": 0,
-    ///   "master_name": "mymaster", "prefix": "session:", "timeout_ms": 2000}`
+    ///   "master_name": "mymaster", "prefix": "session:", "timeout_ms": 2000,
+    ///   "tls": {"ca_file": "ca.pem", "cert_file": "client.pem", "key_file": "client.key"}}`;
+    ///   a key it does not know is an error.
     ///
     /// `poolsize` is accepted and ignored: one multiplexed connection serves all requests.
+    ///
+    /// TLS: addresses written `rediss://host:port` (all of them, or none), or `"tls": true` (or
+    /// the object above) in JSON. A config asking for TLS never connects in plain text.
     ///
     /// ```
     /// use polysession_providers::{Mode, RedisConfig};
@@ -148,12 +199,58 @@ impl RedisConfig {
             master: "mymaster".into(),
             prefix: String::new(),
             timeout: DEFAULT_TIMEOUT,
+            tls: None,
         };
         let text = text.trim();
         let addrs;
+        // `Some(false)`: the JSON config says `"tls": false`.
+        let mut tls_asked = None;
         if text.starts_with('{') {
             let v: serde_json::Value =
                 serde_json::from_str(text).map_err(|e| bad(&format!("invalid JSON: {e}")))?;
+            let Some(object) = v.as_object() else {
+                return Err(bad("the JSON config must be an object"));
+            };
+            if let Some(key) = object.keys().find(|k| !JSON_KEYS.contains(&k.as_str())) {
+                return Err(bad(&format!(
+                    "unknown key `{key}` (known: {})",
+                    JSON_KEYS.join(", ")
+                )));
+            }
+            match v.get("tls") {
+                None | Some(serde_json::Value::Null) => {}
+                Some(serde_json::Value::Bool(b)) => {
+                    tls_asked = Some(*b);
+                    if *b {
+                        c.tls = Some(RedisTls::default());
+                    }
+                }
+                Some(serde_json::Value::Object(o)) => {
+                    let mut tls = RedisTls::default();
+                    for (key, value) in o {
+                        let Some(path) = value.as_str().filter(|p| !p.is_empty()) else {
+                            return Err(bad(&format!("tls.{key} must be a file path")));
+                        };
+                        let slot = match key.as_str() {
+                            "ca_file" => &mut tls.ca_file,
+                            "cert_file" => &mut tls.cert_file,
+                            "key_file" => &mut tls.key_file,
+                            other => {
+                                return Err(bad(&format!(
+                                "unknown key `tls.{other}` (known: ca_file, cert_file, key_file)"
+                            )))
+                            }
+                        };
+                        *slot = Some(PathBuf::from(path));
+                    }
+                    if tls.cert_file.is_some() != tls.key_file.is_some() {
+                        return Err(bad("tls.cert_file and tls.key_file go together"));
+                    }
+                    tls_asked = Some(true);
+                    c.tls = Some(tls);
+                }
+                Some(_) => return Err(bad("tls must be true, false or an object")),
+            }
             let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
             let n = |k: &str| {
                 v.get(k).and_then(|x| {
@@ -206,18 +303,39 @@ impl RedisConfig {
                 }
             }
         }
-        c.addrs = addrs
-            .split(';')
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(|a| {
-                a.trim_start_matches("redis://")
-                    .trim_end_matches('/')
-                    .to_owned()
-            })
-            .collect();
+        let mut schemes = Vec::new();
+        for a in addrs.split(';').map(str::trim).filter(|a| !a.is_empty()) {
+            let (tls, rest) = if let Some(rest) = a.strip_prefix("rediss://") {
+                (true, rest)
+            } else if let Some(rest) = a.strip_prefix("redis://") {
+                (false, rest)
+            } else if let Some((scheme, _)) = a.split_once("://") {
+                return Err(bad(&format!(
+                    "address scheme `{scheme}://` is not supported (redis:// or rediss://)"
+                )));
+            } else {
+                (false, a)
+            };
+            let rest = rest.trim_end_matches('/');
+            if rest.is_empty() || rest.contains(['/', '@', '?', '#']) {
+                return Err(bad(&format!(
+                    "address `{a}` must be host:port (a password goes in its own field)"
+                )));
+            }
+            schemes.push(tls);
+            c.addrs.push(rest.to_owned());
+        }
         if c.addrs.is_empty() {
             return Err(bad("needs an address, e.g. 127.0.0.1:6379"));
+        }
+        if schemes.contains(&true) {
+            if schemes.contains(&false) {
+                return Err(bad("either every address is rediss:// or none is"));
+            }
+            if tls_asked == Some(false) {
+                return Err(bad("rediss:// addresses with \"tls\": false"));
+            }
+            c.tls.get_or_insert_with(RedisTls::default);
         }
         if c.db < 0 {
             return Err(bad("dbnum must be >= 0"));
@@ -233,10 +351,15 @@ impl RedisConfig {
             Some(p) => format!(":{}@", percent(p)),
             None => String::new(),
         };
-        if with_db {
-            format!("redis://{auth}{addr}/{}", self.db)
+        let scheme = if self.tls.is_some() {
+            "rediss"
         } else {
-            format!("redis://{auth}{addr}")
+            "redis"
+        };
+        if with_db {
+            format!("{scheme}://{auth}{addr}/{}", self.db)
+        } else {
+            format!("{scheme}://{auth}{addr}")
         }
     }
 
@@ -245,6 +368,23 @@ impl RedisConfig {
         self.addrs.join(";")
     }
 }
+
+/// The keys of the JSON config.
+const JSON_KEYS: &[&str] = &[
+    "save_path",
+    "addr",
+    "addrs",
+    "password",
+    "db_num",
+    "dbnum",
+    "db",
+    "master_name",
+    "mastername",
+    "prefix",
+    "key_prefix",
+    "timeout_ms",
+    "tls",
+];
 
 /// Percent-encodes a password for a `redis://` URL.
 fn percent(s: &str) -> String {
@@ -326,6 +466,22 @@ impl RedisStore {
         )
     }
 
+    /// The TLS certificates to use, read from their files; `None` for plain TCP, or for TLS
+    /// with the system's roots and no client certificate.
+    fn certificates(&self) -> Result<Option<TlsCertificates>> {
+        match &self.config.tls {
+            Some(tls) if tls != &RedisTls::default() => tls
+                .certificates(|what| {
+                    Error::bad_config(
+                        "providerConfig",
+                        format!("{}: {what}", self.config.mode.provider()),
+                    )
+                })
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
     fn no_address(&self) -> Error {
         self.fail("no address is configured")
     }
@@ -356,8 +512,12 @@ impl RedisStore {
                 match c.mode {
                     Mode::Standalone => {
                         let addr = c.addrs.first().ok_or_else(|| self.no_address())?;
-                        let client = redis::Client::open(c.url(addr, true))
-                            .map_err(|e| self.redis_err(e))?;
+                        let url = c.url(addr, true);
+                        let client = match self.certificates()? {
+                            Some(certs) => redis::Client::build_with_tls(url, certs),
+                            None => redis::Client::open(url),
+                        }
+                        .map_err(|e| self.redis_err(e))?;
                         let cfg = ConnectionManagerConfig::new()
                             .set_connection_timeout(Some(c.timeout))
                             .set_response_timeout(Some(c.timeout))
@@ -375,6 +535,12 @@ impl RedisStore {
                         if let Some(p) = &c.password {
                             b = b.password(p.clone());
                         }
+                        if c.tls.is_some() {
+                            b = b.tls(TlsMode::Secure);
+                        }
+                        if let Some(certs) = self.certificates()? {
+                            b = b.certs(certs);
+                        }
                         let client = b.build().map_err(|e| self.redis_err(e))?;
                         Ok(Conn::Cluster(
                             client
@@ -384,19 +550,40 @@ impl RedisStore {
                         ))
                     }
                     Mode::Sentinel => {
-                        let mut info = redis::RedisConnectionInfo::default().set_db(c.db);
-                        if let Some(p) = &c.password {
-                            info = info.set_password(p.clone());
-                        }
-                        let node =
-                            SentinelNodeConnectionInfo::default().set_redis_connection_info(info);
-                        let client = SentinelClient::build(
-                            c.addrs.iter().map(|a| c.url(a, false)).collect(),
+                        // The sentinels are asked without the password (it is the master's),
+                        // over TLS when the master is.
+                        let sentinels = c
+                            .addrs
+                            .iter()
+                            .map(|a| {
+                                let scheme = if c.tls.is_some() { "rediss" } else { "redis" };
+                                format!("{scheme}://{a}")
+                                    .into_connection_info()
+                                    .map(|info| info.addr().clone())
+                            })
+                            .collect::<std::result::Result<Vec<_>, _>>()
+                            .map_err(|e| self.redis_err(e))?;
+                        let mut b = SentinelClientBuilder::new(
+                            sentinels,
                             c.master.clone(),
-                            Some(node),
                             SentinelServerType::Master,
                         )
-                        .map_err(|e| self.redis_err(e))?;
+                        .map_err(|e| self.redis_err(e))?
+                        .set_client_to_redis_db(c.db);
+                        if let Some(p) = &c.password {
+                            b = b.set_client_to_redis_password(p);
+                        }
+                        if c.tls.is_some() {
+                            b = b
+                                .set_client_to_redis_tls_mode(TlsMode::Secure)
+                                .set_client_to_sentinel_tls_mode(TlsMode::Secure);
+                        }
+                        if let Some(certs) = self.certificates()? {
+                            b = b
+                                .set_client_to_redis_certificates(certs.clone())
+                                .set_client_to_sentinel_certificates(certs);
+                        }
+                        let client = b.build().map_err(|e| self.redis_err(e))?;
                         Ok(Conn::Sentinel(Box::new(SentinelConn {
                             client: Mutex::new(client),
                             conn: RwLock::new(None),
@@ -569,22 +756,42 @@ fn count_pattern(prefix: &str, ids: Option<&IdGenerator>) -> String {
     pattern
 }
 
-/// The `host:port` of every healthy master, from `CLUSTER NODES`.
-fn cluster_masters(nodes: &str) -> Vec<(String, u16)> {
-    nodes
-        .lines()
-        .filter_map(|line| {
-            let mut fields = line.split_whitespace();
-            let addr = fields.nth(1)?;
-            let flags = fields.next()?;
-            if !flags.split(',').any(|f| f == "master") || flags.contains("fail") {
-                return None;
+/// The `host:port` of every master, as the cluster client knows them: the keys of its answer
+/// to a command sent to all masters. (Not `CLUSTER NODES`: a node that has not met another
+/// one, as in a one-node cluster, lists itself without an address there.)
+async fn cluster_masters(
+    conn: &mut ClusterConnection,
+) -> std::result::Result<Vec<(String, u16)>, RedisError> {
+    let answers = conn
+        .route_command(
+            redis::cmd("PING").clone(),
+            RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None)),
+        )
+        .await?;
+    let Value::Map(answers) = answers else {
+        return Err(RedisError::from((
+            redis::ErrorKind::UnexpectedReturnType,
+            "PING to all masters did not answer per node",
+        )));
+    };
+    let mut masters = Vec::with_capacity(answers.len());
+    for (addr, _) in answers {
+        let addr: String = redis::from_redis_value(addr)?;
+        let parsed = addr
+            .rsplit_once(':')
+            .and_then(|(host, port)| Some((host.to_owned(), port.parse().ok()?)));
+        match parsed {
+            Some(node) => masters.push(node),
+            None => {
+                return Err(RedisError::from((
+                    redis::ErrorKind::UnexpectedReturnType,
+                    "a cluster node address is not host:port",
+                    addr,
+                )))
             }
-            let hostport = addr.split('@').next()?;
-            let (host, port) = hostport.rsplit_once(':')?;
-            Some((host.to_owned(), port.parse().ok()?))
-        })
-        .collect()
+        }
+    }
+    Ok(masters)
 }
 
 fn wrong_type(e: &RedisError) -> bool {
@@ -716,19 +923,13 @@ impl Store for RedisStore {
                 if !cluster {
                     return scan_count(&mut c, &pattern, None).await;
                 }
-                let nodes: String = match &mut c {
-                    AnyConn::Cluster(cc) => redis::from_redis_value(
-                        cc.route_command(
-                            redis::cmd("CLUSTER").arg("NODES").clone(),
-                            RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
-                        )
-                        .await?,
-                    )?,
-                    _ => String::new(),
+                let masters = match &mut c {
+                    AnyConn::Cluster(cc) => cluster_masters(cc).await?,
+                    _ => Vec::new(),
                 };
                 let mut total = 0;
-                for node in cluster_masters(&nodes) {
-                    total += scan_count(&mut c, &pattern, Some(&node)).await?;
+                for node in &masters {
+                    total += scan_count(&mut c, &pattern, Some(node)).await?;
                 }
                 Ok(total)
             }
@@ -784,6 +985,75 @@ mod tests {
         );
         assert_eq!(c.url("h:1", true), "redis://:p%40ss@h:1/4");
         assert_eq!(c.shown(), "127.0.0.1:6380");
+    }
+
+    #[test]
+    fn tls_forms() {
+        let c = RedisConfig::parse(Mode::Standalone, "rediss://h:6380,10,pw,1").unwrap();
+        assert_eq!(c.tls, Some(RedisTls::default()));
+        assert_eq!(c.url("h:6380", true), "rediss://:pw@h:6380/1");
+        let c = RedisConfig::parse(Mode::Cluster, "rediss://a:1;rediss://b:2").unwrap();
+        assert_eq!((c.addrs.len(), c.tls.is_some()), (2, true));
+        let c = RedisConfig::parse(
+            Mode::Sentinel,
+            r#"{"save_path":"s:26379","tls":{"ca_file":"/ca.pem","cert_file":"/c.pem","key_file":"/k.pem"}}"#,
+        )
+        .unwrap();
+        let tls = c.tls.clone().unwrap();
+        assert_eq!(
+            (tls.ca_file, tls.cert_file, tls.key_file),
+            (
+                Some("/ca.pem".into()),
+                Some("/c.pem".into()),
+                Some("/k.pem".into())
+            )
+        );
+        assert_eq!(c.url("s:26379", false), "rediss://s:26379");
+        let c = RedisConfig::parse(Mode::Standalone, r#"{"save_path":"h:1","tls":true}"#).unwrap();
+        assert_eq!(c.tls, Some(RedisTls::default()));
+        let c = RedisConfig::parse(
+            Mode::Standalone,
+            r#"{"save_path":"redis://h:1/","tls":false}"#,
+        )
+        .unwrap();
+        assert_eq!((c.tls, c.addrs[0].as_str()), (None, "h:1"));
+        for (text, why) in [
+            ("rediss://a:1;redis://b:2", "every address is rediss://"),
+            ("rediss://a:1;b:2", "every address is rediss://"),
+            (
+                r#"{"save_path":"rediss://a:1","tls":false}"#,
+                "\"tls\": false",
+            ),
+            ("unix:///tmp/redis.sock", "`unix://` is not supported"),
+            ("redis://:pw@h:1", "must be host:port"),
+            (r#"{"save_path":"h:1","tls":"yes"}"#, "tls must be"),
+            (r#"{"save_path":"h:1","tls":{"ca":"/x"}}"#, "`tls.ca`"),
+            (
+                r#"{"save_path":"h:1","tls":{"cert_file":"/x"}}"#,
+                "go together",
+            ),
+            (
+                r#"{"save_path":"h:1","pasword":"x"}"#,
+                "unknown key `pasword`",
+            ),
+            (r#"{"save_path":["h:1"]}"#, "needs an address"),
+        ] {
+            let err = RedisConfig::parse(Mode::Standalone, text).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadConfig, "{text}");
+            assert!(err.to_string().contains(why), "{text}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_certificate_file_is_a_config_error() {
+        let c = RedisConfig::parse(
+            Mode::Standalone,
+            r#"{"save_path":"127.0.0.1:1","tls":{"ca_file":"/nonexistent/ca.pem"}}"#,
+        )
+        .unwrap();
+        let err = RedisStore::new(c).init().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadConfig, "{err}");
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
     }
 
     #[test]
@@ -997,22 +1267,5 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(counted, baseline + 3);
-    }
-
-    #[test]
-    fn cluster_nodes_parsing() {
-        let nodes = "\
-07c3 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460
-67ed 127.0.0.1:7002@17002 master - 0 0 2 connected 5461-10922
-292f 127.0.0.1:7003@17003 master,fail - 0 0 3 connected 10923-16383
-e7d1 127.0.0.1:7004@17004 slave 07c3 0 0 1 connected
-";
-        assert_eq!(
-            cluster_masters(nodes),
-            vec![
-                ("127.0.0.1".to_owned(), 7001),
-                ("127.0.0.1".to_owned(), 7002)
-            ]
-        );
     }
 }

@@ -57,11 +57,11 @@ fn bad(dialect: Dialect, what: impl std::fmt::Display) -> Error {
     Error::bad_config("providerConfig", format!("{}: {what}", dialect.provider()))
 }
 
-/// Converts a go-sql-driver DSN (`user:pass@tcp(host:port)/db?param=value`) to a URL.
 /// A go-sql-driver DSN (`user:pass@tcp(host:port)/db?params`) as a `mysql://` URL, or why
-/// not. Parameters that mean nothing to a session table are accepted; `tls` other than
-/// `false` is refused (this build has no TLS, and a DSN asking for it must never connect in
-/// plain text), and so is any parameter this does not know.
+/// not. Parameters that mean nothing to a session table are accepted; `tls` becomes sqlx's
+/// `ssl-mode` (`true`: `VERIFY_IDENTITY`, `skip-verify`: `REQUIRED`, `preferred`:
+/// `PREFERRED`, `false`: `DISABLED`); a TLS config registered by name in Go code, and any
+/// parameter this does not know, are refused.
 fn go_dsn_to_url(dsn: &str) -> std::result::Result<String, String> {
     const SHAPE: &str = "expected user:pass@tcp(host:port)/db or mysql://user:pass@host:port/db";
     let (creds, rest) = match dsn.rsplit_once('@') {
@@ -79,9 +79,14 @@ fn go_dsn_to_url(dsn: &str) -> std::result::Result<String, String> {
         Some((d, q)) => (d, q),
         None => (path, ""),
     };
+    let mut ssl_mode = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        go_param(key, value)?;
+        if key == "tls" {
+            ssl_mode = Some(go_tls(value)?);
+        } else {
+            go_param(key, value)?;
+        }
     }
     let auth = match creds {
         Some(c) => match c.split_once(':') {
@@ -90,7 +95,86 @@ fn go_dsn_to_url(dsn: &str) -> std::result::Result<String, String> {
         },
         None => String::new(),
     };
-    Ok(format!("mysql://{auth}{addr}/{db}"))
+    let query = match ssl_mode {
+        Some(mode) => format!("?ssl-mode={mode}"),
+        None => String::new(),
+    };
+    Ok(format!("mysql://{auth}{addr}/{db}{query}"))
+}
+
+/// sqlx's `ssl-mode` for a go-sql-driver `tls` value.
+fn go_tls(value: &str) -> std::result::Result<&'static str, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok("VERIFY_IDENTITY"),
+        "skip-verify" => Ok("REQUIRED"),
+        "preferred" => Ok("PREFERRED"),
+        "false" => Ok("DISABLED"),
+        _ => Err(format!(
+            "tls={value}: a TLS config registered in Go code has no meaning here; use \
+             tls=true (the system's CAs) or a mysql:// URL with ssl-mode and ssl-ca"
+        )),
+    }
+}
+
+/// The URL query parameters sqlx understands, per dialect: any other is an error, since
+/// sqlx would drop it silently (a misspelt `sslmode` would connect without TLS).
+fn check_url_params(dialect: Dialect, url: &str) -> std::result::Result<(), String> {
+    const MYSQL: &[&str] = &[
+        "ssl-mode",
+        "sslmode",
+        "ssl-ca",
+        "sslca",
+        "ssl-cert",
+        "sslcert",
+        "ssl-key",
+        "sslkey",
+        "charset",
+        "collation",
+        "statement-cache-capacity",
+        "socket",
+        "timezone",
+        "time-zone",
+    ];
+    const POSTGRES: &[&str] = &[
+        "sslmode",
+        "ssl-mode",
+        "sslrootcert",
+        "ssl-root-cert",
+        "ssl-ca",
+        "sslcert",
+        "ssl-cert",
+        "sslkey",
+        "ssl-key",
+        "statement-cache-capacity",
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "application_name",
+        "options",
+    ];
+    let known = match dialect {
+        Dialect::MySql => MYSQL,
+        Dialect::Postgres => POSTGRES,
+        Dialect::Sqlite => return Ok(()),
+    };
+    let Some((_, query)) = url.split_once('?') else {
+        return Ok(());
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+        let options_entry =
+            dialect == Dialect::Postgres && key.starts_with("options[") && key.ends_with(']');
+        if !known.contains(&key) && !options_entry {
+            return Err(format!(
+                "the URL parameter `{key}` is not supported (known: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a go-sql-driver parameter can be accepted (see [`go_dsn_to_url`]).
@@ -114,10 +198,6 @@ fn go_param(key: &str, value: &str) -> std::result::Result<(), String> {
         | "allowNativePasswords"
         | "multiStatements"
         | "connectionAttributes" => Ok(()),
-        "tls" if value.eq_ignore_ascii_case("false") => Ok(()),
-        "tls" => Err(format!(
-            "tls={value}: this build has no TLS to MySQL; it will not connect in plain text instead"
-        )),
         "allowCleartextPasswords"
         | "allowOldPasswords"
         | "allowAllFiles"
@@ -149,7 +229,14 @@ impl SqlConfig {
     /// `{"dsn": "...", "table": "session", "create_table": true, "timeout_ms": 5000, "max_connections": 10}`.
     ///
     /// - `mysql`: `user:pass@tcp(host:port)/db?params` (go-sql-driver) or `mysql://user:pass@host:port/db`
-    /// - `postgresql`: `postgres://user:pass@host:port/db?sslmode=disable`
+    /// - `postgresql`: `postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem`
+    ///
+    /// TLS: `sslmode` (`disable`, `allow`, `prefer` (the default, as libpq's), `require`,
+    /// `verify-ca`, `verify-full`) with `sslrootcert`, `sslcert`, `sslkey` for PostgreSQL;
+    /// `ssl-mode` (`DISABLED`, `PREFERRED` (the default), `REQUIRED`, `VERIFY_CA`,
+    /// `VERIFY_IDENTITY`) with `ssl-ca`, `ssl-cert`, `ssl-key` for MySQL, or the Go DSN's
+    /// `tls=`. Without a CA file the system's root certificates are trusted. A URL parameter
+    /// that is not understood is an error.
     /// - `sqlite`: `sqlite:/path/to/file.db`, `sqlite::memory:` or a plain path
     ///
     /// ```
@@ -216,6 +303,7 @@ impl SqlConfig {
             Dialect::Sqlite if dsn.starts_with("sqlite:") => dsn,
             Dialect::Sqlite => format!("sqlite:{dsn}"),
         };
+        check_url_params(dialect, &c.url).map_err(|why| bad(dialect, why))?;
         if c.table.is_empty()
             || c.table.len() > 64
             || !c
@@ -761,12 +849,22 @@ mod tests {
     fn go_dsn_parameters_are_understood_or_refused() {
         let p = |s: &str| SqlConfig::parse(Dialect::MySql, s).map(|c| c.url);
         assert_eq!(
-            p("u:p@tcp(h:1)/db?charset=utf8mb4&parseTime=true&loc=Local&tls=false").unwrap(),
+            p("u:p@tcp(h:1)/db?charset=utf8mb4&parseTime=true&loc=Local").unwrap(),
             "mysql://u:p@h:1/db"
         );
+        for (tls, mode) in [
+            ("true", "VERIFY_IDENTITY"),
+            ("skip-verify", "REQUIRED"),
+            ("preferred", "PREFERRED"),
+            ("false", "DISABLED"),
+        ] {
+            assert_eq!(
+                p(&format!("u:p@tcp(h:1)/db?charset=utf8&tls={tls}")).unwrap(),
+                format!("mysql://u:p@h:1/db?ssl-mode={mode}")
+            );
+        }
         for (dsn, why) in [
-            ("u:p@tcp(h:1)/db?tls=true", "tls=true"),
-            ("u:p@tcp(h:1)/db?tls=skip-verify", "plain text"),
+            ("u:p@tcp(h:1)/db?tls=custom", "registered in Go code"),
             (
                 "u:p@tcp(h:1)/db?allowCleartextPasswords=true",
                 "allowCleartextPasswords",
@@ -780,6 +878,50 @@ mod tests {
             let err = p(dsn).unwrap_err();
             assert_eq!(err.code(), "BAD_CONFIG", "{dsn}");
             assert!(err.to_string().contains(why), "{dsn}: {err}");
+        }
+    }
+
+    #[test]
+    fn url_parameters_are_understood_or_refused() {
+        let p = |d, s: &str| SqlConfig::parse(d, s).map(|c| c.url);
+        for (d, url) in [
+            (
+                Dialect::Postgres,
+                "postgres://u@h/db?sslmode=verify-full&sslrootcert=/ca.pem&application_name=x",
+            ),
+            (
+                Dialect::Postgres,
+                "postgres://u@h/db?options[search_path]=s",
+            ),
+            (
+                Dialect::MySql,
+                "mysql://u@h/db?ssl-mode=VERIFY_CA&ssl-ca=/ca.pem&charset=utf8mb4",
+            ),
+        ] {
+            assert_eq!(p(d, url).unwrap(), url);
+        }
+        for (d, url, key) in [
+            // A misspelt sslmode must not connect in plain text.
+            (
+                Dialect::Postgres,
+                "postgres://u@h/db?ssl_mode=require",
+                "ssl_mode",
+            ),
+            (
+                Dialect::Postgres,
+                "postgres://u@h/db?sslmode=require&tls=1",
+                "tls",
+            ),
+            (Dialect::MySql, "mysql://u@h/db?tls=true", "tls"),
+            (
+                Dialect::MySql,
+                "mysql://u@h/db?sslmode=REQUIRED&ssl-verify=1",
+                "ssl-verify",
+            ),
+        ] {
+            let e = p(d, url).unwrap_err();
+            assert_eq!(e.code(), "BAD_CONFIG", "{url}");
+            assert!(e.to_string().contains(&format!("`{key}`")), "{url}: {e}");
         }
     }
 
