@@ -88,6 +88,15 @@ node_package() {
   node_test 2>&1 | tee "$LOG_DIR/node-test.log"
 }
 
+python_package() {
+  # shellcheck source=scripts/python.sh
+  source "$ROOT/scripts/python.sh"
+  step "python package: venv (maturin, pytest, Flask, Starlette, uvicorn), the native module (pyo3), pytest"
+  python_toolchain
+  python_build
+  python_test 2>&1 | tee "$LOG_DIR/python-test.log"
+}
+
 # The demo routes' behaviour list (tests/http), once for every host: the Rust demo on memory,
 # file, Redis, PostgreSQL and cookie; the Worker example in Node, Deno and workerd; the
 # Express example of the Node package.
@@ -111,6 +120,7 @@ summary() {
     /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
     /^ℹ pass [0-9]+$/ { p += $3 }
     /^ℹ fail [0-9]+$/ { f += $3 }
+    /^=+ .*[0-9]+ passed.* in [0-9.]+s/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
     END { printf "tests: %d passed, %d failed\n", p, f }'
 }
 
@@ -120,6 +130,7 @@ services
 rust_tests
 wasm_package
 node_package
+python_package
 http_suite
 fuzz_short
 step "all suites passed"

@@ -1,0 +1,221 @@
+"""Flask: ``Session(app, **options)`` makes ``flask.session`` server-side.
+
+After it, ``flask.session``, ``session.modified``, ``session.permanent``, ``session.clear()``
+and ``flash`` / ``get_flashed_messages`` work as with Flask's own session. Values are what
+Flask's session accepts: JSON plus Flask's tagged types (``datetime``, ``bytes``, ``tuple``,
+``Markup``, ``UUID``), stored with Flask's tags.
+
+Options come from the app's config where they map (``SESSION_COOKIE_NAME``,
+``SESSION_COOKIE_DOMAIN``, ``SESSION_COOKIE_PATH``, ``SESSION_COOKIE_HTTPONLY``,
+``SESSION_COOKIE_SECURE``, ``SESSION_COOKIE_SAMESITE``, ``PERMANENT_SESSION_LIFETIME``,
+``SESSION_PERMANENT``), then from the keyword arguments: the core's camelCase names
+(``provider``, ``providerConfig``, ``cookieName``, ...). Only changed keys are written, so
+concurrent requests that change different keys of one session all keep their change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any, Dict, Optional
+
+from flask import Flask, Request, Response, abort
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from . import Manager, _native
+from ._values import check, diff
+
+__all__ = ["Session", "FlaskSession", "PolysessionInterface"]
+
+_SAME_SITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
+
+
+class FlaskSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
+    """``flask.session``: a dict that records whether it was read (``accessed``) and
+    assigned (``modified``), as Flask's own session."""
+
+    def __init__(self, initial: Dict[str, Any], native: Optional["_native.Session"], texts: Dict[str, str]) -> None:
+        def on_update(self: "FlaskSession") -> None:
+            self.modified = True
+            self.accessed = True
+
+        super().__init__(initial, on_update)
+        self.native = native
+        self.texts = texts
+        self.modified = False
+        self.accessed = False
+        self.cleared = False
+        #: The store error met when the session was opened (answered before the view runs).
+        self.error: Optional[BaseException] = None
+
+    def __getitem__(self, key: str) -> Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return super().setdefault(key, default)
+
+    def clear(self) -> None:
+        # Login and logout code clears the session (Flask's tutorial does): the session then
+        # starts over under a new id, so an id planted before login is worth nothing.
+        self.cleared = True
+        super().clear()
+
+
+def _seconds(value: Any) -> int:
+    if isinstance(value, datetime.timedelta):
+        return max(1, int(value.total_seconds()))
+    return max(1, int(value))
+
+
+def _options(app: Flask, options: Dict[str, Any]) -> Dict[str, Any]:
+    """The core options from the app's config, then ``options``."""
+    c = app.config
+    out: Dict[str, Any] = {
+        "cookieName": c.get("SESSION_COOKIE_NAME") or "session",
+        "cookiePath": c.get("SESSION_COOKIE_PATH") or c.get("APPLICATION_ROOT") or "/",
+        "disableHTTPOnly": not c.get("SESSION_COOKIE_HTTPONLY", True),
+        "secure": bool(c.get("SESSION_COOKIE_SECURE", False)),
+        "maxLifetime": _seconds(c.get("PERMANENT_SESSION_LIFETIME", datetime.timedelta(days=31))),
+    }
+    if c.get("SESSION_COOKIE_DOMAIN"):
+        out["domain"] = c["SESSION_COOKIE_DOMAIN"]
+    same_site = c.get("SESSION_COOKIE_SAMESITE")
+    if same_site:
+        out["cookieSameSite"] = _SAME_SITE.get(str(same_site).lower(), same_site)
+    if c.get("SESSION_PERMANENT"):
+        out["cookieLifeTime"] = out["maxLifetime"]
+    out.update(options)
+    # Sealed cookies with no key of their own are sealed with the app's SECRET_KEY.
+    if out.get("provider") == "cookie" and "providerConfig" not in out and c.get("SECRET_KEY"):
+        out["providerConfig"] = json.dumps({"keys": [str(c["SECRET_KEY"])]})
+    return out
+
+
+def _request_parts(manager: Manager, request: Request) -> Dict[str, Any]:
+    environ = request.environ
+    header = manager.native.header_name
+    query = environ.get("QUERY_STRING", "")
+    url = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
+    return {
+        "cookie": environ.get("HTTP_COOKIE"),
+        "url": url + ("?" + query if query else ""),
+        "sid_header": request.headers.get(header) if header else None,
+        "forwarded_proto": environ.get("HTTP_X_FORWARDED_PROTO"),
+        "https": environ.get("wsgi.url_scheme") == "https",
+    }
+
+
+def _replace(response: Response, error: BaseException) -> None:
+    """Makes ``response`` the error response every host gives for ``error``."""
+    status, headers, body = _native.error_response(getattr(error, "code", None))
+    response.status_code = status
+    response.headers.clear()
+    for name, value in headers:
+        response.headers.add(name, value)
+    response.set_data(body)
+
+
+class PolysessionInterface(SessionInterface):
+    """The session interface ``Session`` installs."""
+
+    serializer = TaggedJSONSerializer()
+
+    def __init__(self, manager: Manager) -> None:
+        self.manager = manager
+
+    def _encode(self, key: str, value: Any) -> str:
+        tagged = self.serializer.tag(value)
+        check(key, tagged)
+        return json.dumps(tagged, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+    def _untag(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return self.serializer.untag({k: self._untag(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return [self._untag(v) for v in value]
+        return value
+
+    def open_session(self, app: Flask, request: Request) -> FlaskSession:
+        try:
+            native = self.manager.native.start(**_request_parts(self.manager, request))
+        except _native.StoreUnavailableError as e:
+            failed = FlaskSession({}, None, {})
+            failed.error = e
+            return failed
+        raw = json.loads(native.data())
+        texts = {k: json.dumps(v, separators=(",", ":"), ensure_ascii=False) for k, v in raw.items()}
+        values = {k: self._untag(v) for k, v in raw.items()}
+        return FlaskSession(values, native, texts)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not isinstance(session, FlaskSession) or session.native is None:
+            return
+        native = session.native
+        try:
+            changed, removed, texts = diff(session.texts, dict(session), self._encode)
+            if session.cleared and not native.is_new:
+                if not session:
+                    # Cleared and left empty: a logout. The record goes, the cookie too.
+                    native.destroy()
+                    changed, removed, texts = None, [], {}
+                else:
+                    native.regenerate()
+            if changed is not None or removed:
+                native.update(changed, removed or None)
+            headers = self.manager.native.commit(
+                native,
+                vary=response.headers.get("Vary"),
+                cache_control=response.headers.get("Cache-Control"),
+            )
+        except _native.Error as e:
+            _replace(response, e)
+            return
+        session.texts = texts
+        if headers["set_cookie"]:
+            response.headers.add("Set-Cookie", headers["set_cookie"])
+        if headers["sid_header"]:
+            name, value = headers["sid_header"]
+            response.headers[name] = value
+        if headers["vary"]:
+            response.headers["Vary"] = headers["vary"]
+        if headers["cache_control"]:
+            response.headers["Cache-Control"] = headers["cache_control"]
+
+
+def _answer_store_errors() -> None:
+    """Before each view: a session that could not be opened is the error response."""
+    from flask import session
+
+    error = getattr(session, "error", None)
+    if error is not None:
+        status, headers, body = _native.error_response(getattr(error, "code", None))
+        abort(Response(body, status=status, headers=headers))
+
+
+class Session:
+    """``Session(app, **options)`` or ``Session(**options).init_app(app)``.
+
+    The keyword arguments are core options (camelCase: ``provider``, ``providerConfig``,
+    ``cookieName``, ...), applied after those read from ``app.config``.
+    """
+
+    def __init__(self, app: Optional[Flask] = None, **options: Any) -> None:
+        self.options = options
+        self.manager: Optional[Manager] = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Installs the session interface on ``app``."""
+        self.manager = Manager(_options(app, self.options))
+        app.session_interface = PolysessionInterface(self.manager)
+        app.before_request_funcs.setdefault(None, []).insert(0, _answer_store_errors)
+        app.extensions["polysession"] = self
