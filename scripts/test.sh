@@ -99,9 +99,9 @@ python_package() {
 
 # The demo routes' behaviour list (tests/http), once for every host: the Rust demo on memory,
 # file, Redis, PostgreSQL and cookie; the Worker example in Node, Deno and workerd; the
-# Express example of the Node package.
+# Express example of the Node package; the Flask and Starlette examples of the Python package.
 http_suite() {
-  step "cross-host behaviour suite (tests/http): Rust demo, Worker example, Express example over real HTTP"
+  step "cross-host behaviour suite (tests/http): Rust demo, Worker, Express, Flask and Starlette examples over real HTTP"
   export POLYSESSION_DEMO_BIN="$CARGO_TARGET_DIR/debug/polysession-demo"
   node --test --test-reporter=spec --test-concurrency=1 tests/http/*.test.js 2>&1 | tee "$LOG_DIR/http-suite.log"
 }

@@ -25,9 +25,10 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from . import Manager, _native
+from . import Session as Session_
 from ._values import check, diff
 
-__all__ = ["Session", "FlaskSession", "PolysessionInterface"]
+__all__ = ["Session", "FlaskSession", "PolysessionInterface", "regenerate", "destroy", "current"]
 
 _SAME_SITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 
@@ -47,6 +48,7 @@ class FlaskSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
         self.modified = False
         self.accessed = False
         self.cleared = False
+        self.destroyed = False
         #: The store error met when the session was opened (answered before the view runs).
         self.error: Optional[BaseException] = None
 
@@ -104,8 +106,14 @@ def _request_parts(manager: Manager, request: Request) -> Dict[str, Any]:
     header = manager.native.header_name
     query = environ.get("QUERY_STRING", "")
     url = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
+    cookie = environ.get("HTTP_COOKIE")
+    form = None
+    if manager.native.reads_form(cookie, request.method, environ.get("CONTENT_TYPE"), environ.get("CONTENT_LENGTH")):
+        # Cached: the view still reads request.form from it.
+        form = request.get_data(cache=True, as_text=True)
     return {
-        "cookie": environ.get("HTTP_COOKIE"),
+        "cookie": cookie,
+        "form": form,
         "url": url + ("?" + query if query else ""),
         "sid_header": request.headers.get(header) if header else None,
         "forwarded_proto": environ.get("HTTP_X_FORWARDED_PROTO"),
@@ -160,8 +168,11 @@ class PolysessionInterface(SessionInterface):
             return
         native = session.native
         try:
-            changed, removed, texts = diff(session.texts, dict(session), self._encode)
-            if session.cleared and not native.is_new:
+            if session.destroyed:
+                changed, removed, texts = None, [], {}
+            else:
+                changed, removed, texts = diff(session.texts, dict(session), self._encode)
+            if session.cleared and not session.destroyed and not native.is_new:
                 if not session:
                     # Cleared and left empty: a logout. The record goes, the cookie too.
                     native.destroy()
@@ -188,6 +199,38 @@ class PolysessionInterface(SessionInterface):
             response.headers["Vary"] = headers["vary"]
         if headers["cache_control"]:
             response.headers["Cache-Control"] = headers["cache_control"]
+
+
+def _current() -> FlaskSession:
+    from flask import session
+
+    s = session._get_current_object()  # type: ignore[attr-defined]
+    if not isinstance(s, FlaskSession) or s.native is None:
+        raise RuntimeError("no polysession session: call polysession.flask.Session(app) first")
+    return s
+
+
+def current() -> Session_:
+    """This request's session as a ``polysession.Session``: the core's ``flash`` /
+    ``take_flash`` (shared with the other hosts), the id, ``is_new``."""
+    from . import Session as CoreSession
+
+    return CoreSession(_current().native)  # type: ignore[arg-type]
+
+
+def regenerate() -> None:
+    """Gives this request's session a new id, keeping its data (call it at login); the old
+    id stops working."""
+    _current().native.regenerate()  # type: ignore[union-attr]
+
+
+def destroy() -> None:
+    """Destroys this request's session (call it at logout): the record goes, the response
+    removes the cookie, and ``flask.session`` is empty for the rest of the request."""
+    s = _current()
+    s.native.destroy()  # type: ignore[union-attr]
+    s.destroyed = True
+    dict.clear(s)
 
 
 def _answer_store_errors() -> None:

@@ -21,10 +21,15 @@ import inspect
 import json
 from typing import Any, Awaitable, Callable, Dict, List, MutableMapping, Optional, Tuple, Union
 
-from . import Manager, _native
+from . import Manager, Session, _native
 from ._values import diff
 
-__all__ = ["SessionMiddleware"]
+__all__ = ["SessionMiddleware", "regenerate", "destroy", "current", "manager"]
+
+#: The scope key of the request's ``polysession.Session`` (``scope["session"]`` is the dict).
+SCOPE_KEY = "polysession.session"
+#: The scope key of the middleware's ``polysession.Manager``.
+MANAGER_KEY = "polysession.manager"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -33,6 +38,43 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _SAME_SITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
+
+
+_DESTROYED = "polysession.destroyed"
+
+
+def current(request: Any) -> Session:
+    """The request's ``polysession.Session`` (``request`` or its ``scope``): the core's
+    ``flash`` / ``take_flash`` (shared with the other hosts), the id, ``is_new``."""
+    scope = getattr(request, "scope", request)
+    try:
+        return scope[SCOPE_KEY]
+    except KeyError:
+        raise RuntimeError("no polysession session: add polysession.starlette.SessionMiddleware") from None
+
+
+def manager(request: Any) -> Manager:
+    """The ``polysession.Manager`` of the middleware that served ``request``."""
+    scope = getattr(request, "scope", request)
+    try:
+        return scope[MANAGER_KEY]
+    except KeyError:
+        raise RuntimeError("no polysession session: add polysession.starlette.SessionMiddleware") from None
+
+
+async def regenerate(request: Any) -> None:
+    """Gives the session a new id, keeping its data (call it at login)."""
+    native = current(request)._native
+    await _ready(native.regenerate_async())
+
+
+async def destroy(request: Any) -> None:
+    """Destroys the session (call it at logout): the record goes, the response removes the
+    cookie, and ``request.session`` is empty for the rest of the request."""
+    scope = getattr(request, "scope", request)
+    await _ready(current(request)._native.destroy_async())
+    scope[_DESTROYED] = True
+    scope["session"].clear()
 
 
 async def _ready(value: Any) -> Any:
@@ -59,6 +101,27 @@ async def _error(send: Send, error: BaseException) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body.encode("utf-8")})
+
+
+async def _buffered(receive: Receive) -> Tuple[bytes, Receive]:
+    """The whole request body, and a ``receive`` that gives it to the app again."""
+    chunks: List[bytes] = []
+    messages: List[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return b"".join(chunks), replay
 
 
 class SessionMiddleware:
@@ -102,13 +165,23 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         native = self.manager.native
+        scope[MANAGER_KEY] = self.manager
         header = native.header_name
         query = scope.get("query_string", b"").decode("latin-1")
         path = scope.get("root_path", "") + scope.get("path", "/")
+        cookie = _header(scope, b"cookie")
+        form = None
+        if scope["type"] == "http" and native.reads_form(
+            cookie, scope["method"], _header(scope, b"content-type"), _header(scope, b"content-length")
+        ):
+            # The body is read here (the kit allows at most 64 KiB) and replayed to the app.
+            body, receive = await _buffered(receive)
+            form = body.decode("latin-1")
         try:
             session = await _ready(
                 native.start_async(
-                    cookie=_header(scope, b"cookie"),
+                    cookie=cookie,
+                    form=form,
                     url=path + ("?" + query if query else ""),
                     sid_header=_header(scope, header.lower().encode("latin-1")) if header else None,
                     forwarded_proto=_header(scope, b"x-forwarded-proto"),
@@ -123,15 +196,17 @@ class SessionMiddleware:
         raw: Dict[str, Any] = json.loads(session.data())
         texts = {k: json.dumps(v, separators=(",", ":"), ensure_ascii=False) for k, v in raw.items()}
         scope["session"] = raw
+        scope[SCOPE_KEY] = Session(session)
         failed: List[BaseException] = []
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers: List[Tuple[bytes, bytes]] = list(message.get("headers", []))
                 try:
-                    changed, removed, _ = diff(texts, scope["session"])
-                    if changed is not None or removed:
-                        session.update(changed, removed or None)
+                    if not scope.get(_DESTROYED):
+                        changed, removed, _ = diff(texts, scope["session"])
+                        if changed is not None or removed:
+                            session.update(changed, removed or None)
                     vary = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
                     cache = [v.decode("latin-1") for k, v in headers if k.lower() == b"cache-control"]
                     out = await _ready(

@@ -119,6 +119,7 @@ fn request_parts(
     url: Option<String>,
     sid_header: Option<String>,
     forwarded_proto: Option<String>,
+    form: Option<String>,
     https: bool,
 ) -> RequestParts {
     let mut parts = RequestParts {
@@ -129,6 +130,7 @@ fn request_parts(
     };
     parts.set_url(url.as_deref().unwrap_or_default());
     parts.https |= https;
+    parts.set_form(form);
     parts
 }
 
@@ -192,9 +194,34 @@ impl Manager {
         run(py, async move { m.init().await })
     }
 
+    /// Whether to read the request body for a session id (the host kit's form policy: only
+    /// when ids may travel in a form, no session cookie, an urlencoded POST/PUT/PATCH with a
+    /// Content-Length up to 64 KiB).
+    #[pyo3(signature = (cookie, method, content_type=None, content_length=None))]
+    fn reads_form(
+        &self,
+        cookie: Option<String>,
+        method: &str,
+        content_type: Option<&str>,
+        content_length: Option<&str>,
+    ) -> bool {
+        let parts = RequestParts {
+            cookies: cookie.into_iter().collect(),
+            ..Default::default()
+        };
+        http::read_form(
+            self.inner.config(),
+            &parts,
+            method,
+            content_type,
+            content_length,
+        )
+    }
+
     /// Starts the session of a request from its parts: the `Cookie` header, the URL (path
-    /// and query), the id header, `X-Forwarded-Proto`, and whether the connection is TLS.
-    #[pyo3(signature = (cookie=None, url=None, sid_header=None, forwarded_proto=None, https=false))]
+    /// and query), the id header, `X-Forwarded-Proto`, the urlencoded body when
+    /// [`reads_form`](Self::reads_form) said so, and whether the connection is TLS.
+    #[pyo3(signature = (cookie=None, url=None, sid_header=None, forwarded_proto=None, form=None, https=false))]
     fn start(
         &self,
         py: Python<'_>,
@@ -202,9 +229,10 @@ impl Manager {
         url: Option<String>,
         sid_header: Option<String>,
         forwarded_proto: Option<String>,
+        form: Option<String>,
         https: bool,
     ) -> PyResult<Session> {
-        let parts = request_parts(cookie, url, sid_header, forwarded_proto, https);
+        let parts = request_parts(cookie, url, sid_header, forwarded_proto, form, https);
         let m = self.inner.clone();
         let session = run(py, async move { m.start(&parts.info()).await })?;
         Ok(Session {
@@ -214,7 +242,7 @@ impl Manager {
     }
 
     /// [`start`](Self::start) for asyncio: the session, or an awaitable of it.
-    #[pyo3(signature = (cookie=None, url=None, sid_header=None, forwarded_proto=None, https=false))]
+    #[pyo3(signature = (cookie=None, url=None, sid_header=None, forwarded_proto=None, form=None, https=false))]
     fn start_async(
         &self,
         py: Python<'_>,
@@ -222,9 +250,10 @@ impl Manager {
         url: Option<String>,
         sid_header: Option<String>,
         forwarded_proto: Option<String>,
+        form: Option<String>,
         https: bool,
     ) -> PyResult<Py<PyAny>> {
-        let parts = request_parts(cookie, url, sid_header, forwarded_proto, https);
+        let parts = request_parts(cookie, url, sid_header, forwarded_proto, form, https);
         let m = self.inner.clone();
         run_async(py, async move {
             let session = m.start(&parts.info()).await?;

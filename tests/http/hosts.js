@@ -2,7 +2,7 @@
 // Worker example of polysession-wasm under Node, Deno and workerd. Each host starts an app
 // with options (camelCase beego keys) on 127.0.0.1 and stops it.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, freePort, ready, waitForHttp, sleep } from './support/http.js';
@@ -143,6 +143,22 @@ export async function expressHost(provider, express = 'express', { wasm = false 
     const outage = host.outage;
     host.outage = () => withEnv(env, outage);
   }
+  return host;
+}
+
+// The Flask and Starlette examples of the Python package (python/examples/), in the venv
+// scripts/python.sh makes, with the native module built in place.
+const venvPython = process.env.POLYSESSION_VENV_PYTHON ?? join(homedir(), '.cache/polysession/venv/bin/python');
+const nativeBuilt = () => readdirSync(join(root, 'python/polysession')).some((f) => f.startsWith('_native'));
+
+export async function pythonHost(provider, framework) {
+  const example = join(root, `python/examples/${framework}_app.py`);
+  const host = await rustHost(provider, {
+    name: framework === 'flask' ? 'Flask example (Python WSGI)' : 'Starlette example (Python ASGI)',
+    command: [venvPython, example],
+    binary: venvPython,
+  });
+  if (!host.skip && !nativeBuilt()) host.skip = need(false, 'the Python module is not built (bash scripts/python.sh build)');
   return host;
 }
 

@@ -1,13 +1,14 @@
 // One session format across runtimes: a session written by one host is read and updated by
-// another sharing the store (Rust demo <-> Express example over Redis, files, PostgreSQL), and
-// a cookie sealed by one opens in the others (Express, Rust demo, polysession-wasm's Worker).
+// another sharing the store (Rust demo, Express, Flask and Starlette examples over Redis,
+// files, PostgreSQL), and a cookie sealed by one opens in the others (the same four and
+// polysession-wasm's Worker).
 // Prints the matrix.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rustHost, expressHost, workerHost } from './hosts.js';
+import { rustHost, expressHost, workerHost, pythonHost } from './hosts.js';
 import { request, sessionCookie } from './support/http.js';
 
 const redisAddr = process.env.POLYSESSION_REDIS ?? '127.0.0.1:6379';
@@ -42,11 +43,13 @@ async function roundTrip(writer, reader, stored) {
   }
 }
 
+const flaskHost = (store) => pythonHost(store, 'flask');
+const starletteHost = (store) => pythonHost(store, 'starlette');
 const hostsFor = {
-  redis: [rustHost, expressHost],
-  file: [rustHost, expressHost],
-  postgresql: [rustHost, expressHost],
-  cookie: [rustHost, expressHost, workerHost],
+  redis: [rustHost, expressHost, flaskHost, starletteHost],
+  file: [rustHost, expressHost, flaskHost, starletteHost],
+  postgresql: [rustHost, expressHost, flaskHost, starletteHost],
+  cookie: [rustHost, expressHost, workerHost, flaskHost, starletteHost],
 };
 
 describe('interop: one session across hosts', () => {
