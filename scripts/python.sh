@@ -39,7 +39,7 @@ python_toolchain() {
 python_build() {
   (cd "$PY_ROOT/python" &&
     CARGO_TARGET_DIR=$PY_TARGET_DIR VIRTUAL_ENV=$PY_VENV PATH="$PY_VENV/bin:$PATH" \
-      maturin develop --skip-install)
+      maturin develop --skip-install --features conformance)
   # --skip-install leaves only the module in place; the venv imports the sources directly.
   local site
   site=$("$PY_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')

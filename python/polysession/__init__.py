@@ -125,18 +125,24 @@ class Manager:
 
     ``options`` are the core's camelCase option names (``provider``, ``providerConfig``,
     ``cookieName``, ``maxLifetime``, ...); ``beego`` is a beego JSON config string instead.
-    With neither, sessions are in memory.
+    With neither, sessions are in memory. ``store`` (also accepted in ``options``) is a Python
+    store: an object with ``get(key)``, ``put(key, text, ttl_seconds)``, ``delete(key)`` and
+    optionally ``list(prefix, cursor) -> (keys, next_cursor)``, plain or ``async def``.
     """
 
     __slots__ = ("native",)
 
-    def __init__(self, options: Optional[Mapping[str, Any]] = None, *, beego: Optional[str] = None) -> None:
+    def __init__(
+        self, options: Optional[Mapping[str, Any]] = None, *, beego: Optional[str] = None, store: Any = None
+    ) -> None:
+        opts = dict(options or {})
+        store = opts.pop("store", store)
         if beego is not None:
-            if options:
+            if opts:
                 raise TypeError("give options or beego, not both")
-            self.native = _native.Manager(beego, True)
+            self.native = _native.Manager(beego, True, store)
         else:
-            self.native = _native.Manager(_options_json(options))
+            self.native = _native.Manager(_options_json(opts), False, store)
 
     @property
     def provider(self) -> str:

@@ -152,7 +152,7 @@ class SessionMiddleware:
         if domain:
             core["domain"] = domain
         core.update(options)
-        if "provider" not in core:
+        if "provider" not in core and "store" not in core:
             if secret_key is None:
                 raise TypeError("SessionMiddleware needs secret_key, or a provider that keeps sessions server-side")
             key = secret_key.decode("utf-8") if isinstance(secret_key, bytes) else str(secret_key)

@@ -11,13 +11,16 @@
 //! interface, the Starlette middleware, value checks and the public error classes.
 #![warn(missing_docs)]
 
+#[cfg(feature = "conformance")]
+mod conformance;
 mod error;
+mod store;
 
 use error::{to_py, ErrorClasses};
 use polysession_bindings::http::{self, RequestParts};
 use polysession_bindings::options::{self, HostDefaults, Source};
-use polysession_bindings::Handle;
-use polysession_core::{ErrorKind, Manager as CoreManager};
+use polysession_bindings::{CallbackStore, Handle, Sleep, Timer};
+use polysession_core::{ErrorKind, Manager as CoreManager, SystemClock};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::BoundObject;
@@ -30,6 +33,16 @@ const PYTHON: HostDefaults = HostDefaults {
     provider: "memory",
     store_provider: "kv",
 };
+
+/// The runtime's timer, which bounds every call into a Python store (`timeout_ms`, 5 s by
+/// default).
+struct TokioTimer;
+
+impl Timer for TokioTimer {
+    fn sleep(&self, ms: u64) -> Sleep {
+        Box::pin(tokio::time::sleep(std::time::Duration::from_millis(ms)))
+    }
+}
 
 /// This module's runtime: the Rust providers' I/O runs on its threads.
 fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
@@ -83,7 +96,14 @@ where
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
     let rt = runtime()?;
-    let mut fut = Box::pin(fut);
+    // The caller's event loop travels with the future: a Python store's coroutines run there.
+    let locals = pyo3_async_runtimes::tokio::get_current_locals(py).ok();
+    let mut fut = Box::pin(async move {
+        match locals {
+            Some(locals) => pyo3_async_runtimes::tokio::scope(locals, fut).await,
+            None => fut.await,
+        }
+    });
     let first = {
         let _entered = rt.enter();
         fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
@@ -170,21 +190,36 @@ async fn commit_headers(
 #[pymethods]
 impl Manager {
     /// A manager from `options`: the JSON text of an options object (camelCase beego keys),
-    /// or with `beego=True` a beego JSON config string; `None` for the defaults.
+    /// or with `beego=True` a beego JSON config string; `None` for the defaults. `store` is
+    /// a Python store object (it selects the `kv` provider).
     #[new]
-    #[pyo3(signature = (options=None, beego=false))]
-    fn new(py: Python<'_>, options: Option<&str>, beego: bool) -> PyResult<Self> {
+    #[pyo3(signature = (options=None, beego=false, store=None))]
+    fn new(
+        py: Python<'_>,
+        options: Option<&str>,
+        beego: bool,
+        store: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         polysession_providers::register_all();
         let source = match options {
             None => Source::Defaults,
             Some(json) if beego => Source::BeegoJson(json),
             Some(json) => Source::Options(json),
         };
-        let config = options::configure(source, false, PYTHON).map_err(|e| to_py(py, e))?;
+        let config =
+            options::configure(source, store.is_some(), PYTHON).map_err(|e| to_py(py, e))?;
         // The runtime is there before any store is built (sqlx needs one to spawn on).
         let rt = runtime()?;
         let _entered = rt.enter();
-        let inner = CoreManager::new(config).map_err(|e| to_py(py, e))?;
+        let mut builder = CoreManager::builder(config.clone());
+        if let Some(store) = store {
+            let host = store::PyStore::new(store)?;
+            let kv = CallbackStore::new(host, "kv", &config.provider_config, Arc::new(SystemClock))
+                .map_err(|e| to_py(py, e))?
+                .timer(Arc::new(TokioTimer));
+            builder = builder.store(Arc::new(kv));
+        }
+        let inner = builder.build().map_err(|e| to_py(py, e))?;
         Ok(Manager { inner })
     }
 
@@ -221,6 +256,8 @@ impl Manager {
     /// Starts the session of a request from its parts: the `Cookie` header, the URL (path
     /// and query), the id header, `X-Forwarded-Proto`, the urlencoded body when
     /// [`reads_form`](Self::reads_form) said so, and whether the connection is TLS.
+    // One argument per request part: Python calls them by keyword.
+    #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (cookie=None, url=None, sid_header=None, forwarded_proto=None, form=None, https=false))]
     fn start(
         &self,
@@ -242,6 +279,8 @@ impl Manager {
     }
 
     /// [`start`](Self::start) for asyncio: the session, or an awaitable of it.
+    // One argument per request part: Python calls them by keyword.
+    #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (cookie=None, url=None, sid_header=None, forwarded_proto=None, form=None, https=false))]
     fn start_async(
         &self,
@@ -505,6 +544,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Session>()?;
     m.add_function(wrap_pyfunction!(error_response, m)?)?;
     m.add_function(wrap_pyfunction!(status_for_code, m)?)?;
+    #[cfg(feature = "conformance")]
+    m.add_function(wrap_pyfunction!(conformance::run_conformance, m)?)?;
     ErrorClasses::add(m)?;
     Ok(())
 }
