@@ -27,7 +27,7 @@ import polysession.starlette
 from polysession.starlette import SessionMiddleware
 
 
-def create_app(options: Dict[str, Any]) -> Starlette:
+def create_app(middleware_args: Dict[str, Any]) -> Starlette:
     def missing(what: str) -> Response:
         return PlainTextResponse(f"missing {what}\n", status_code=400)
 
@@ -127,7 +127,7 @@ def create_app(options: Dict[str, Any]) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SessionMiddleware, **options)],
+        middleware=[Middleware(SessionMiddleware, **middleware_args)],
         exception_handlers={polysession.Error: session_error},
     )
 
@@ -142,20 +142,23 @@ def main(argv: Optional[list] = None) -> None:
     args = parser.parse_args(argv)
     # The demo routes' cookie name, as every host's demo uses it; sessions in memory unless a
     # provider is named (Starlette's own default is sealed cookies under secret_key).
-    options: Dict[str, Any] = {"session_cookie": "beegosessionID", "max_age": None, "provider": "memory"}
-    options.update(json.loads(args.session_config or "{}"))
-    if args.provider:
-        options["provider"] = args.provider
-    if args.provider_config:
-        options["providerConfig"] = args.provider_config
-    app = create_app(options)
+    core: Dict[str, Any] = json.loads(args.session_config or "{}")
+    provider = args.provider or core.pop("provider", "memory")
+    middleware_args: Dict[str, Any] = {
+        "session_cookie": "beegosessionID",
+        "max_age": None,
+        "provider": provider,
+        "providerConfig": args.provider_config or core.pop("providerConfig", None),
+        "options": core,
+    }
+    app = create_app(middleware_args)
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
     # Listening before the line below: a client may connect as soon as it reads it.
     sock.listen(2048)
     port = sock.getsockname()[1]
-    print(f"polysession starlette demo listening on http://{args.host}:{port} (provider {options['provider']})", flush=True)
+    print(f"polysession starlette demo listening on http://{args.host}:{port} (provider {provider})", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     server.run(sockets=[sock])
 

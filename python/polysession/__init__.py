@@ -95,7 +95,8 @@ class Session:
 
     def data(self) -> Dict[str, Any]:
         """Every key and value."""
-        return _loads(self._native.data())
+        data: Dict[str, Any] = _loads(self._native.data())
+        return data
 
     def flash(self, level: str, message: str) -> None:
         """Adds a flash message under ``level``."""
@@ -103,7 +104,8 @@ class Session:
 
     def take_flash(self) -> Dict[str, List[str]]:
         """The pending flash messages by level, removed as they are read."""
-        return json.loads(self._native.take_flash())
+        flashes: Dict[str, List[str]] = json.loads(self._native.take_flash())
+        return flashes
 
     def regenerate(self) -> None:
         """Gives the session a new id, keeping its data (call it at login)."""

@@ -29,7 +29,7 @@ def check(key: str, value: Any) -> None:
     _check(key, value, "", set(), 0)
 
 
-def _check(key: str, value: Any, path: str, seen: set, depth: int) -> None:
+def _check(key: str, value: Any, path: str, seen: "set[int]", depth: int) -> None:
     t = type(value)
     if value is None or t is str or t is bool:
         return

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from flask import Flask, Request, Response, abort
 from flask.json.tag import TaggedJSONSerializer
@@ -168,9 +168,10 @@ class PolysessionInterface(SessionInterface):
             return
         native = session.native
         try:
-            if session.destroyed:
-                changed, removed, texts = None, [], {}
-            else:
+            changed: Optional[str] = None
+            removed: List[str] = []
+            texts: Dict[str, str] = {}
+            if not session.destroyed:
                 changed, removed, texts = diff(session.texts, dict(session), self._encode)
             if session.cleared and not session.destroyed and not native.is_new:
                 if not session:

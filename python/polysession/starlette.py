@@ -9,9 +9,9 @@
   cookie), ``path`` (``"/"``), ``same_site`` (``"lax"``), ``https_only`` (``False``),
   ``domain`` (``None``).
 
-Other keyword arguments are core options (camelCase): ``provider="redis",
-providerConfig="127.0.0.1:6379"`` keeps sessions server-side instead (``secret_key`` is then
-not needed). The session's headers are added when the response starts; the store is awaited
+``provider="redis", providerConfig="127.0.0.1:6379"`` (a Rust provider) or ``store=`` (a Python
+store) keeps sessions server-side instead (``secret_key`` is then not needed); ``options`` takes
+any other core option by its camelCase name. The session's headers are added when the response starts; the store is awaited
 without blocking the event loop.
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from typing import Any, Awaitable, Callable, Dict, List, MutableMapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, MutableMapping, Optional, Tuple, Union
 
 from . import Manager, Session, _native
 from ._values import diff
@@ -31,11 +31,16 @@ SCOPE_KEY = "polysession.session"
 #: The scope key of the middleware's ``polysession.Manager``.
 MANAGER_KEY = "polysession.manager"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+if TYPE_CHECKING:
+    # Starlette's own names, so that Middleware(SessionMiddleware, ...) type-checks as with
+    # Starlette's middleware.
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+else:
+    Scope = MutableMapping[str, Any]
+    Message = MutableMapping[str, Any]
+    Receive = Callable[[], Awaitable[Message]]
+    Send = Callable[[Message], Awaitable[None]]
+    ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _SAME_SITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 
@@ -48,7 +53,8 @@ def current(request: Any) -> Session:
     ``flash`` / ``take_flash`` (shared with the other hosts), the id, ``is_new``."""
     scope = getattr(request, "scope", request)
     try:
-        return scope[SCOPE_KEY]
+        session: Session = scope[SCOPE_KEY]
+        return session
     except KeyError:
         raise RuntimeError("no polysession session: add polysession.starlette.SessionMiddleware") from None
 
@@ -57,7 +63,8 @@ def manager(request: Any) -> Manager:
     """The ``polysession.Manager`` of the middleware that served ``request``."""
     scope = getattr(request, "scope", request)
     try:
-        return scope[MANAGER_KEY]
+        found: Manager = scope[MANAGER_KEY]
+        return found
     except KeyError:
         raise RuntimeError("no polysession session: add polysession.starlette.SessionMiddleware") from None
 
@@ -137,7 +144,11 @@ class SessionMiddleware:
         same_site: str = "lax",
         https_only: bool = False,
         domain: Optional[str] = None,
-        **options: Any,
+        *,
+        provider: Optional[str] = None,
+        providerConfig: Optional[str] = None,  # noqa: N803 - the core option's name
+        store: Any = None,
+        options: Optional[Dict[str, Any]] = None,
     ) -> None:
         self.app = app
         core: Dict[str, Any] = {
@@ -151,7 +162,13 @@ class SessionMiddleware:
             core["cookieLifeTime"] = int(max_age)
         if domain:
             core["domain"] = domain
-        core.update(options)
+        core.update(options or {})
+        if provider is not None:
+            core["provider"] = provider
+        if providerConfig is not None:
+            core["providerConfig"] = providerConfig
+        if store is not None:
+            core["store"] = store
         if "provider" not in core and "store" not in core:
             if secret_key is None:
                 raise TypeError("SessionMiddleware needs secret_key, or a provider that keeps sessions server-side")
