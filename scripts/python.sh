@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The pip package polysession (python/): a venv with maturin and the test frameworks, the
 # native module (pyo3) built into the source tree, and pytest on real servers.
-# Usage: bash scripts/python.sh build|test|all   (scripts/test.sh sources it)
+# Usage: bash scripts/python.sh build|pack|test|all   (scripts/test.sh sources it)
 set -euo pipefail
 
 PY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,15 +47,33 @@ python_build() {
   "$PY_VENV/bin/python" -c 'import polysession._native as n; print("polysession._native:", n.__file__)'
 }
 
+# The published artifacts in python/dist: the abi3 wheel (release) and the sdist; and, in
+# $PY_CACHE/wheelhouse, the wheels of Flask so the packaging test installs with no index.
+python_pack() {
+  (cd "$PY_ROOT/python" &&
+    CARGO_TARGET_DIR=$PY_TARGET_DIR VIRTUAL_ENV=$PY_VENV PATH="$PY_VENV/bin:$PATH" \
+      maturin build --release --strip --out dist &&
+    CARGO_TARGET_DIR=$PY_TARGET_DIR PATH="$PY_VENV/bin:$PATH" maturin sdist --out dist)
+  local flask
+  flask=$("$PY_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("flask"))')
+  if ! ls "$PY_CACHE/wheelhouse"/flask-"$flask"-*.whl >/dev/null 2>&1; then
+    "$PY_VENV/bin/python" -m pip download --quiet --disable-pip-version-check --only-binary :all: \
+      -d "$PY_CACHE/wheelhouse" "flask==$flask"
+  fi
+  ls "$PY_ROOT"/python/dist/
+}
+
 python_test() {
-  (cd "$PY_ROOT/python" && POLYSESSION_SDISTS=$PY_CACHE/sdists "$PY_VENV/bin/python" -m pytest -ra tests)
+  (cd "$PY_ROOT/python" && POLYSESSION_SDISTS=$PY_CACHE/sdists POLYSESSION_WHEELHOUSE=$PY_CACHE/wheelhouse \
+    "$PY_VENV/bin/python" -m pytest -ra tests)
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case ${1:-all} in
     build) python_toolchain && python_build ;;
+    pack) python_toolchain && python_pack ;;
     test) python_test ;;
-    all) python_toolchain && python_build && python_test ;;
-    *) echo "usage: $0 build|test|all" >&2; exit 2 ;;
+    all) python_toolchain && python_build && python_pack && python_test ;;
+    *) echo "usage: $0 build|pack|test|all" >&2; exit 2 ;;
   esac
 fi

@@ -94,6 +94,7 @@ python_package() {
   step "python package: venv (maturin, pytest, Flask, Starlette, uvicorn), the native module (pyo3), pytest"
   python_toolchain
   python_build
+  python_pack
   python_test 2>&1 | tee "$LOG_DIR/python-test.log"
 }
 
