@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional, Tuple
 
-__all__ = ["dumps", "loads", "check", "diff"]
+__all__ = ["dumps", "loads", "check", "diff", "Snapshot"]
 
+# One encoder for every call: json.dumps with options builds a new one each time.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 _INT_MIN = -(2**63)
 _INT_MAX = 2**64 - 1
 _MAX_DEPTH = 120
@@ -63,12 +65,42 @@ def _check(key: str, value: Any, path: str, seen: "set[int]", depth: int) -> Non
 def dumps(key: str, value: Any) -> str:
     """The JSON text of ``value``, stored under ``key``; ``TypeError`` if it cannot be."""
     check(key, value)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODE(value)
 
 
 def loads(text: Optional[str]) -> Any:
     """The value of a JSON text from Rust (``None`` for no value)."""
     return None if text is None else json.loads(text)
+
+
+class Snapshot:
+    """The session's values as read (the JSON text of the object), to find what a request
+    changed. A request that changed nothing costs one ``json.dumps`` of the values; only
+    when that text differs are the values compared key by key."""
+
+    __slots__ = ("text", "_texts")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._texts: Optional[Dict[str, str]] = None
+
+    def changes(self, after: Dict[str, Any], encode: Any = None) -> Tuple[Optional[str], List[str]]:
+        """As :func:`diff`: the JSON text of the changed keys (or ``None``) and the removed
+        keys. ``encode(key, value)`` gives a value's text (``dumps`` by default; a custom one
+        turns off the fast path)."""
+        if encode is None:
+            try:
+                whole = _ENCODE(after)
+            except (TypeError, ValueError):
+                whole = None
+            if whole == self.text:
+                return None, []
+        if self._texts is None:
+            before = json.loads(self.text)
+            enc = encode or dumps
+            self._texts = {k: enc(k, v) for k, v in before.items()}
+        changed, removed, _ = diff(self._texts, after, encode)
+        return changed, removed
 
 
 def diff(
@@ -84,9 +116,19 @@ def diff(
     for key, value in after.items():
         if type(key) is not str:
             raise TypeError(f"session key {key!r} is not a str")
-        text = encode(key, value)
+        text = None
+        if encode is dumps:
+            # Unchanged text is valid as read; only a changed value needs the full check.
+            try:
+                text = _ENCODE(value)
+            except (TypeError, ValueError):
+                text = None
+            if text is None or text != before.get(key):
+                text = dumps(key, value)
+        else:
+            text = encode(key, value)
         texts[key] = text
         if before.get(key) != text:
-            changed.append(json.dumps(key, ensure_ascii=False) + ":" + text)
+            changed.append(_ENCODE(key) + ":" + text)
     removed = [key for key in before if key not in after]
     return ("{" + ",".join(changed) + "}" if changed else None), removed, texts

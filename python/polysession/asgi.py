@@ -15,7 +15,7 @@ import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Mapping, MutableMapping, Optional, Tuple
 
 from . import Manager, Session, _native
-from ._values import diff
+from ._values import Snapshot
 
 __all__ = ["SessionMiddleware", "regenerate", "destroy", "current", "manager", "SCOPE_KEY", "MANAGER_KEY"]
 
@@ -82,13 +82,6 @@ async def _ready(value: Any) -> Any:
     return value
 
 
-def _header(scope: Scope, name: bytes) -> Optional[str]:
-    values = [v for k, v in scope.get("headers", ()) if k == name]
-    if not values:
-        return None
-    return "; ".join(v.decode("latin-1") for v in values) if name == b"cookie" else values[0].decode("latin-1")
-
-
 async def _error(send: Send, error: BaseException) -> None:
     status, headers, body = _native.error_response(getattr(error, "code", None))
     await send(
@@ -129,6 +122,9 @@ class SessionMiddleware:
     def __init__(self, app: ASGIApp, options: Optional[Mapping[str, Any]] = None, *, store: Any = None) -> None:
         self.app = app
         self.manager = Manager(options, store=store)
+        header = self.manager.native.header_name
+        self._sid_name = header.lower().encode("latin-1") if header else None
+        self._ids_in_query = self.manager.native.ids_in_query
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -136,36 +132,45 @@ class SessionMiddleware:
             return
         native = self.manager.native
         scope[MANAGER_KEY] = self.manager
-        header = native.header_name
-        query = scope.get("query_string", b"").decode("latin-1")
+        # One pass over the headers for what the session needs.
+        cookies: List[bytes] = []
+        proto = sid = content_type = content_length = None
+        sid_name = self._sid_name
+        for name, value in scope.get("headers", ()):
+            if name == b"cookie":
+                cookies.append(value)
+            elif name == b"x-forwarded-proto":
+                proto = value.decode("latin-1")
+            elif name == sid_name:
+                sid = value.decode("latin-1")
+            elif name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == b"content-length":
+                content_length = value.decode("latin-1")
+        cookie = b"; ".join(cookies).decode("latin-1") if cookies else None
+        query = scope.get("query_string", b"")
         path = scope.get("root_path", "") + scope.get("path", "/")
-        cookie = _header(scope, b"cookie")
+        url = path + "?" + query.decode("latin-1") if query else path
         form = None
-        if scope["type"] == "http" and native.reads_form(
-            cookie, scope["method"], _header(scope, b"content-type"), _header(scope, b"content-length")
+        if (
+            self._ids_in_query
+            and scope["type"] == "http"
+            and native.reads_form(cookie, scope["method"], content_type, content_length)
         ):
             # The body is read here (the kit allows at most 64 KiB) and replayed to the app.
             body, receive = await _buffered(receive)
             form = body.decode("latin-1")
         try:
-            session = await _ready(
-                native.start_async(
-                    cookie=cookie,
-                    form=form,
-                    url=path + ("?" + query if query else ""),
-                    sid_header=_header(scope, header.lower().encode("latin-1")) if header else None,
-                    forwarded_proto=_header(scope, b"x-forwarded-proto"),
-                    https=scope.get("scheme") in ("https", "wss"),
-                )
-            )
+            started = native.start_async(cookie, url, sid, proto, form, scope.get("scheme") in ("https", "wss"))
+            session = started if type(started) is _native.Session else await started
         except _native.Error as e:
             if scope["type"] == "http":
                 await _error(send, e)
                 return
             raise
-        raw: Dict[str, Any] = json.loads(session.data())
-        texts = {k: json.dumps(v, separators=(",", ":"), ensure_ascii=False) for k, v in raw.items()}
-        scope["session"] = raw
+        text = session.data()
+        snapshot = Snapshot(text)
+        scope["session"] = json.loads(text)
         scope[SCOPE_KEY] = Session(session)
         failed: List[BaseException] = []
 
@@ -174,14 +179,19 @@ class SessionMiddleware:
                 headers: List[Tuple[bytes, bytes]] = list(message.get("headers", []))
                 try:
                     if not scope.get(_DESTROYED):
-                        changed, removed, _ = diff(texts, scope["session"])
+                        changed, removed = snapshot.changes(scope["session"])
                         if changed is not None or removed:
                             session.update(changed, removed or None)
-                    vary = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
-                    cache = [v.decode("latin-1") for k, v in headers if k.lower() == b"cache-control"]
-                    out = await _ready(
-                        native.commit_async(session, vary=", ".join(vary) or None, cache_control=", ".join(cache) or None)
-                    )
+                    vary: List[str] = []
+                    cache: List[str] = []
+                    for k, v in headers:
+                        lower = k.lower()
+                        if lower == b"vary":
+                            vary.append(v.decode("latin-1"))
+                        elif lower == b"cache-control":
+                            cache.append(v.decode("latin-1"))
+                    committed = native.commit_async(session, ", ".join(vary) or None, ", ".join(cache) or None)
+                    out = committed if isinstance(committed, dict) else await committed
                 except _native.Error as e:
                     failed.append(e)
                     await _error(send, e)

@@ -26,7 +26,7 @@ from werkzeug.datastructures import CallbackDict
 
 from . import Manager, _native
 from . import Session as Session_
-from ._values import check, diff
+from ._values import Snapshot
 
 __all__ = ["Session", "FlaskSession", "PolysessionInterface", "regenerate", "destroy", "current"]
 
@@ -37,14 +37,14 @@ class FlaskSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
     """``flask.session``: a dict that records whether it was read (``accessed``) and
     assigned (``modified``), as Flask's own session."""
 
-    def __init__(self, initial: Dict[str, Any], native: Optional["_native.Session"], texts: Dict[str, str]) -> None:
+    def __init__(self, initial: Dict[str, Any], native: Optional["_native.Session"], snapshot: Optional[Snapshot]) -> None:
         def on_update(self: "FlaskSession") -> None:
             self.modified = True
             self.accessed = True
 
         super().__init__(initial, on_update)
         self.native = native
-        self.texts = texts
+        self.snapshot = snapshot
         self.modified = False
         self.accessed = False
         self.cleared = False
@@ -139,11 +139,6 @@ class PolysessionInterface(SessionInterface):
     def __init__(self, manager: Manager) -> None:
         self.manager = manager
 
-    def _encode(self, key: str, value: Any) -> str:
-        tagged = self.serializer.tag(value)
-        check(key, tagged)
-        return json.dumps(tagged, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
     def _untag(self, value: Any) -> Any:
         if isinstance(value, dict):
             return self.serializer.untag({k: self._untag(v) for k, v in value.items()})
@@ -155,29 +150,29 @@ class PolysessionInterface(SessionInterface):
         try:
             native = self.manager.native.start(**_request_parts(self.manager, request))
         except _native.StoreUnavailableError as e:
-            failed = FlaskSession({}, None, {})
+            failed = FlaskSession({}, None, None)
             failed.error = e
             return failed
-        raw = json.loads(native.data())
-        texts = {k: json.dumps(v, separators=(",", ":"), ensure_ascii=False) for k, v in raw.items()}
-        values = {k: self._untag(v) for k, v in raw.items()}
-        return FlaskSession(values, native, texts)
+        text = native.data()
+        values = {k: self._untag(v) for k, v in json.loads(text).items()}
+        return FlaskSession(values, native, Snapshot(text))
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if not isinstance(session, FlaskSession) or session.native is None:
+        if not isinstance(session, FlaskSession) or session.native is None or session.snapshot is None:
             return
         native = session.native
         try:
             changed: Optional[str] = None
             removed: List[str] = []
-            texts: Dict[str, str] = {}
             if not session.destroyed:
-                changed, removed, texts = diff(session.texts, dict(session), self._encode)
+                # Flask's tags make every value JSON; the texts compared are of tagged values.
+                tag = self.serializer.tag
+                changed, removed = session.snapshot.changes({k: tag(v) for k, v in session.items()})
             if session.cleared and not session.destroyed and not native.is_new:
                 if not session:
                     # Cleared and left empty: a logout. The record goes, the cookie too.
                     native.destroy()
-                    changed, removed, texts = None, [], {}
+                    changed, removed = None, []
                 else:
                     native.regenerate()
             if changed is not None or removed:
@@ -190,7 +185,6 @@ class PolysessionInterface(SessionInterface):
         except _native.Error as e:
             _replace(response, e)
             return
-        session.texts = texts
         if headers["set_cookie"]:
             response.headers.add("Set-Cookie", headers["set_cookie"])
         if headers["sid_header"]:

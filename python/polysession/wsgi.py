@@ -14,7 +14,7 @@ import json
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from . import Manager, Session, _native
-from ._values import diff
+from ._values import Snapshot
 
 __all__ = ["SessionMiddleware", "ENVIRON_KEY", "SESSION_KEY", "regenerate", "destroy"]
 
@@ -86,16 +86,16 @@ class SessionMiddleware:
             status, headers, body = _error(e)
             start_response(status, headers)
             return [body]
-        raw: Dict[str, Any] = json.loads(session.data())
-        texts = {k: json.dumps(v, separators=(",", ":"), ensure_ascii=False) for k, v in raw.items()}
-        environ[ENVIRON_KEY] = raw
+        text = session.data()
+        snapshot = Snapshot(text)
+        environ[ENVIRON_KEY] = json.loads(text)
         environ[SESSION_KEY] = Session(session)
         failed: List[bytes] = []
 
         def session_start_response(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
             try:
                 if not environ.get(_DESTROYED):
-                    changed, removed, _ = diff(texts, environ[ENVIRON_KEY])
+                    changed, removed = snapshot.changes(environ[ENVIRON_KEY])
                     if changed is not None or removed:
                         session.update(changed, removed or None)
                 vary = ", ".join(v for k, v in headers if k.lower() == "vary") or None

@@ -87,17 +87,23 @@ fn run<T: Send>(
 }
 
 /// Like [`run`] for the ASGI path: the result itself when the first poll finishes, else an
-/// awaitable of it. The Python layer awaits only what is awaitable.
+/// awaitable of it. The Python layer awaits only what is awaitable. With `loop_bound` (the
+/// store is a Python object), the caller's event loop travels with the future, so that the
+/// store's coroutines run there.
 fn run_async<T>(
     py: Python<'_>,
+    loop_bound: bool,
     fut: impl Future<Output = polysession_core::Result<T>> + Send + 'static,
 ) -> PyResult<Py<PyAny>>
 where
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
     let rt = runtime()?;
-    // The caller's event loop travels with the future: a Python store's coroutines run there.
-    let locals = pyo3_async_runtimes::tokio::get_current_locals(py).ok();
+    let locals = if loop_bound {
+        pyo3_async_runtimes::tokio::get_current_locals(py).ok()
+    } else {
+        None
+    };
     let mut fut = Box::pin(async move {
         match locals {
             Some(locals) => pyo3_async_runtimes::tokio::scope(locals, fut).await,
@@ -131,6 +137,8 @@ where
 #[pyclass(module = "polysession._native", frozen)]
 pub struct Manager {
     inner: CoreManager,
+    /// Whether the store is a Python object (its coroutines need the caller's event loop).
+    py_store: bool,
 }
 
 /// The request parts `start` reads.
@@ -220,7 +228,10 @@ impl Manager {
             builder = builder.store(Arc::new(kv));
         }
         let inner = builder.build().map_err(|e| to_py(py, e))?;
-        Ok(Manager { inner })
+        Ok(Manager {
+            inner,
+            py_store: store.is_some(),
+        })
     }
 
     /// Prepares the store (beego's `SessionInit`): checks the connection, creates tables.
@@ -275,6 +286,7 @@ impl Manager {
         Ok(Session {
             handle: Arc::new(Handle::new(session)),
             manager: self.inner.clone(),
+            loop_bound: self.py_store,
         })
     }
 
@@ -293,12 +305,13 @@ impl Manager {
         https: bool,
     ) -> PyResult<Py<PyAny>> {
         let parts = request_parts(cookie, url, sid_header, forwarded_proto, form, https);
-        let m = self.inner.clone();
-        run_async(py, async move {
+        let (m, loop_bound) = (self.inner.clone(), self.py_store);
+        run_async(py, loop_bound, async move {
             let session = m.start(&parts.info()).await?;
             Ok(Session {
                 handle: Arc::new(Handle::new(session)),
                 manager: m,
+                loop_bound,
             })
         })
     }
@@ -337,7 +350,7 @@ impl Manager {
             vary,
             cache_control,
         );
-        run_async(py, fut)
+        run_async(py, self.py_store, fut)
     }
 
     /// How many sessions the store holds (`UNSUPPORTED` for `cookie`).
@@ -364,6 +377,13 @@ impl Manager {
         self.inner.config().cookie_name.clone()
     }
 
+    /// Whether ids may travel in the query string or a form (`enableSidInURLQuery`); only
+    /// then can [`reads_form`](Self::reads_form) say yes.
+    #[getter]
+    fn ids_in_query(&self) -> bool {
+        self.inner.config().sid_in_url_query
+    }
+
     /// The id header's name when ids are accepted from a header.
     #[getter]
     fn header_name(&self) -> Option<String> {
@@ -377,6 +397,8 @@ impl Manager {
 pub struct Session {
     handle: Arc<Handle>,
     manager: CoreManager,
+    /// As [`Manager`]'s `py_store`.
+    loop_bound: bool,
 }
 
 fn parse(py: Python<'_>, key: &str, json: &str) -> PyResult<serde_json::Value> {
@@ -506,7 +528,7 @@ impl Session {
     /// [`regenerate`](Self::regenerate) for asyncio: `None`, or an awaitable of it.
     fn regenerate_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let (h, m) = (self.handle.clone(), self.manager.clone());
-        run_async(py, async move { h.regenerate(&m).await })
+        run_async(py, self.loop_bound, async move { h.regenerate(&m).await })
     }
 
     /// Destroys the session; commit removes the cookie.
@@ -518,7 +540,7 @@ impl Session {
     /// [`destroy`](Self::destroy) for asyncio: `None`, or an awaitable of it.
     fn destroy_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let (h, m) = (self.handle.clone(), self.manager.clone());
-        run_async(py, async move { h.destroy(&m).await })
+        run_async(py, self.loop_bound, async move { h.destroy(&m).await })
     }
 }
 
