@@ -33,27 +33,12 @@ for v in $variants; do
   PIDS+=($!)
   APP[$v]=$!
 done
-TICK=$(getconf CLK_TCK)
-cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system ticks
+source bench/lib.sh
 for v in $variants; do wait_port "${PORT[$v]}" "$v"; done
 for v in $variants; do
   node bench/node/seed.js "http://127.0.0.1:${PORT[$v]}" 1000 >"$WORK/$v.cookies"
   [ -s "$WORK/$v.cookies" ] || echo "x=1" >"$WORK/$v.cookies"
 done
-
-# rps VARIANT ROUTE SECONDS -> "req/s cpu-µs-per-request" (the app's user + system time)
-rps() {
-  local before after out
-  before=$(cpu "${APP[$1]}")
-  out=$(COOKIES="$WORK/$1.cookies" taskset -c 0 wrk -t1 -c"$C" -d"${3}s" -s bench/node/random-cookie.lua \
-    "http://127.0.0.1:${PORT[$1]}$2")
-  after=$(cpu "${APP[$1]}")
-  echo "$out" | awk -v t="$((after - before))" -v hz="$TICK" '
-    / requests in / { n = $1 } /^Requests\/sec/ { r = $2 }
-    END { printf "%s %.2f\n", r, t / hz * 1e6 / n }'
-}
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 declare -A RPS CPU
 for route in /read /write /untouched; do

@@ -47,34 +47,12 @@ for v in $variants; do
   PIDS+=($!)
   APP[$v]=$!
 done
-TICK=$(getconf CLK_TCK)
-# user + system ticks of a process and its threads' children (gunicorn: the worker)
-cpu() {
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
-  done
-  echo "$total"
-}
+source bench/lib.sh
 for v in $variants; do wait_port "${PORT[$v]}" "$v"; done
 for v in $variants; do
   "$PY" bench/python/seed.py "http://127.0.0.1:${PORT[$v]}" 1000 >"$WORK/$v.cookies"
   [ -s "$WORK/$v.cookies" ] || echo "x=1" >"$WORK/$v.cookies"
 done
-
-# rps VARIANT ROUTE SECONDS -> "req/s cpu-µs-per-request"
-rps() {
-  local before after out
-  before=$(cpu "${APP[$1]}")
-  out=$(COOKIES="$WORK/$1.cookies" taskset -c 0 wrk -t1 -c"$C" -d"${3}s" -s bench/node/random-cookie.lua \
-    "http://127.0.0.1:${PORT[$1]}$2")
-  after=$(cpu "${APP[$1]}")
-  echo "$out" | awk -v t="$((after - before))" -v hz="$TICK" '
-    / requests in / { n = $1 } /^Requests\/sec/ { r = $2 }
-    END { printf "%s %.2f\n", r, t / hz * 1e6 / n }'
-}
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 declare -A RPS CPU
 for route in /read /write /untouched; do

@@ -44,6 +44,16 @@ impl std::fmt::Debug for Handle {
     }
 }
 
+/// A value's JSON text, or `BAD_INPUT` naming the key.
+fn parse_json(key: &str, json: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(json).map_err(|e| {
+        Error::new(
+            ErrorKind::BadInput,
+            format!("session value `{key}` is not JSON: {e}"),
+        )
+    })
+}
+
 fn misuse(message: &str) -> Error {
     Error::new(ErrorKind::BadInput, message)
 }
@@ -89,6 +99,39 @@ impl Handle {
             State::Open(s) => Ok(f(s)),
             other => Err(unusable(other)),
         }
+    }
+
+    /// Stores the JSON text `json` under `key`: values cross from a host as JSON text.
+    ///
+    /// # Errors
+    /// `BAD_INPUT` when `json` is not JSON (naming the key) or the session is busy or
+    /// committed; the session's own errors (a value nested too deep).
+    pub fn set_json(&self, key: &str, json: &str) -> Result<()> {
+        let value = parse_json(key, json)?;
+        self.with(|s| s.set_value(key, value))?
+    }
+
+    /// Applies many changes at once: `set` is the JSON text of an object of the keys to
+    /// store, `delete` the keys to remove (a host that diffs its own view of the session
+    /// sends what changed in one call).
+    ///
+    /// # Errors
+    /// As [`set_json`](Self::set_json); `BAD_INPUT` when `set` is not a JSON object.
+    pub fn update_json(&self, set: Option<&str>, delete: &[String]) -> Result<()> {
+        let set = match set.map(|j| parse_json("*", j)).transpose()? {
+            Some(serde_json::Value::Object(map)) => map,
+            Some(_) => return Err(Error::new(ErrorKind::BadInput, "`set` must be an object")),
+            None => serde_json::Map::new(),
+        };
+        self.with(|s| {
+            for (key, value) in set {
+                s.set_value(&key, value)?;
+            }
+            for key in delete {
+                s.delete(key);
+            }
+            Ok(())
+        })?
     }
 
     /// Takes the session out, leaving `Busy` (or `Committed`) behind.
@@ -157,5 +200,41 @@ impl Handle {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polysession_core::{Config, RequestInfo};
+
+    fn open() -> (Manager, Handle) {
+        let manager = Manager::new(Config::default()).unwrap();
+        let session = futures_executor::block_on(manager.start(&RequestInfo::default())).unwrap();
+        (manager, Handle::new(session))
+    }
+
+    #[test]
+    fn json_text_values_set_update_and_name_the_bad_key() {
+        let (manager, handle) = open();
+        handle.set_json("a", r#"{"x":[1,2]}"#).unwrap();
+        handle
+            .update_json(Some(r#"{"b":true,"c":"t"}"#), &["a".to_owned()])
+            .unwrap();
+        let keys = handle.with(|s| s.keys().map(str::to_owned).collect::<Vec<_>>());
+        assert_eq!(keys.unwrap(), ["b", "c"]);
+        let err = handle.set_json("bad", "{nope").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadInput);
+        assert!(err.to_string().contains("`bad`"), "{err}");
+        for set in ["[1]", "1", "not json"] {
+            let err = handle.update_json(Some(set), &[]).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadInput, "{set}");
+        }
+        // Nothing half-applied: the failed updates changed nothing.
+        assert_eq!(handle.with(|s| s.keys().count()).unwrap(), 2);
+        let released = futures_executor::block_on(handle.commit(&manager)).unwrap();
+        assert!(released.set_cookie.is_some());
+        let err = handle.set_json("late", "1").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadInput);
     }
 }

@@ -223,6 +223,33 @@ pub struct RequestParts {
 }
 
 impl RequestParts {
+    /// The parts as a binding receives them from its host: the `Cookie` header, the URL (or
+    /// path and query, see [`set_url`](Self::set_url)), the id header, `X-Forwarded-Proto`
+    /// and the form body [`read_form`] allowed (see [`set_form`](Self::set_form)).
+    ///
+    /// ```
+    /// use polysession_bindings::RequestParts;
+    /// let parts = RequestParts::from_host(Some("sid=abc".into()), Some("/p?sid=x"), None, None, None);
+    /// assert_eq!((parts.cookies.len(), parts.query.as_deref(), parts.https), (1, Some("sid=x"), false));
+    /// ```
+    pub fn from_host(
+        cookie: Option<String>,
+        url: Option<&str>,
+        sid_header: Option<String>,
+        forwarded_proto: Option<String>,
+        form: Option<String>,
+    ) -> Self {
+        let mut parts = RequestParts {
+            cookies: cookie.into_iter().collect(),
+            sid_header,
+            forwarded_proto,
+            ..Default::default()
+        };
+        parts.set_url(url.unwrap_or_default());
+        parts.set_form(form);
+        parts
+    }
+
     /// Sets the query and `https` from an absolute or relative URL (a fetch `Request.url`).
     ///
     /// ```

@@ -2,14 +2,9 @@
 //! core's stable code (`STORE_UNAVAILABLE: ...`); the package's `js/errors.js` turns it into
 //! a `PolysessionError` with `code` (napi-rs cannot set a custom `code` on an async rejection).
 
-use polysession_core::{Error, ErrorKind};
+use polysession_core::Error;
 
 /// A core error as a napi error.
 pub(crate) fn to_js(err: Error) -> napi::Error {
     napi::Error::from_reason(err.to_string())
-}
-
-/// A napi error of `kind` with `message`.
-pub(crate) fn js_error(kind: ErrorKind, message: impl Into<String>) -> napi::Error {
-    to_js(Error::new(kind, message))
 }

@@ -15,7 +15,7 @@ mod store;
 #[cfg(feature = "conformance")]
 pub use conformance::run_conformance;
 
-use error::{js_error, to_js};
+use error::to_js;
 use napi::bindgen_prelude::{within_runtime_if_available, Either, Env, PromiseRaw, ToNapiValue};
 use napi::Result;
 use napi_derive::napi;
@@ -23,7 +23,7 @@ use polysession_bindings::clock::HostClock;
 use polysession_bindings::http::{self, RequestParts};
 use polysession_bindings::options::{self, HostDefaults, Source};
 use polysession_bindings::{CallbackStore, Handle, Sleep, Timer};
-use polysession_core::{Clock, ErrorKind, Manager, SystemClock};
+use polysession_core::{Clock, Manager, SystemClock};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -203,15 +203,9 @@ impl RawManager {
         form: Option<String>,
         https: Option<bool>,
     ) -> Result<Now<'env, RawSession>> {
-        let mut parts = RequestParts {
-            cookies: cookie.into_iter().collect(),
-            sid_header,
-            forwarded_proto,
-            ..Default::default()
-        };
-        parts.set_url(url.as_deref().unwrap_or_default());
+        let mut parts =
+            RequestParts::from_host(cookie, url.as_deref(), sid_header, forwarded_proto, form);
         parts.https |= https.unwrap_or(false);
-        parts.set_form(form);
         let manager = self.inner.clone();
         now_or_spawn(env, async move {
             let session = manager.start(&parts.info()).await.map_err(to_js)?;
@@ -287,15 +281,6 @@ pub struct RawSession {
     manager: Manager,
 }
 
-fn parse(key: &str, json: &str) -> Result<serde_json::Value> {
-    serde_json::from_str(json).map_err(|e| {
-        js_error(
-            ErrorKind::BadInput,
-            format!("session value `{key}` is not JSON: {e}"),
-        )
-    })
-}
-
 #[napi]
 impl RawSession {
     fn with<T>(&self, f: impl FnOnce(&mut polysession_core::Session) -> T) -> Result<T> {
@@ -323,29 +308,17 @@ impl RawSession {
     /// Stores the JSON text `json` under `key`.
     #[napi]
     pub fn set(&self, key: String, json: String) -> Result<()> {
-        let value = parse(&key, &json)?;
-        self.with(|s| s.set_value(&key, value))?.map_err(to_js)
+        self.handle.set_json(&key, &json).map_err(to_js)
     }
 
     /// Applies many changes at once: `set` is a JSON object of keys to store, `delete` the
     /// keys to remove.
     #[napi]
     pub fn update(&self, set: Option<String>, delete: Option<Vec<String>>) -> Result<()> {
-        let set = match set.as_deref().map(|j| parse("*", j)).transpose()? {
-            Some(serde_json::Value::Object(map)) => map,
-            Some(_) => return Err(js_error(ErrorKind::BadInput, "`set` must be an object")),
-            None => serde_json::Map::new(),
-        };
-        self.with(|s| {
-            for (key, value) in set {
-                s.set_value(&key, value)?;
-            }
-            for key in delete.iter().flatten() {
-                s.delete(key);
-            }
-            Ok(())
-        })?
-        .map_err(to_js)
+        let delete = delete.unwrap_or_default();
+        self.handle
+            .update_json(set.as_deref(), &delete)
+            .map_err(to_js)
     }
 
     /// Removes `key`; returns whether it was there.

@@ -150,15 +150,9 @@ fn request_parts(
     form: Option<String>,
     https: bool,
 ) -> RequestParts {
-    let mut parts = RequestParts {
-        cookies: cookie.into_iter().collect(),
-        sid_header,
-        forwarded_proto,
-        ..Default::default()
-    };
-    parts.set_url(url.as_deref().unwrap_or_default());
+    let mut parts =
+        RequestParts::from_host(cookie, url.as_deref(), sid_header, forwarded_proto, form);
     parts.https |= https;
-    parts.set_form(form);
     parts
 }
 
@@ -401,18 +395,6 @@ pub struct Session {
     loop_bound: bool,
 }
 
-fn parse(py: Python<'_>, key: &str, json: &str) -> PyResult<serde_json::Value> {
-    serde_json::from_str(json).map_err(|e| {
-        to_py(
-            py,
-            polysession_core::Error::new(
-                ErrorKind::BadInput,
-                format!("session value `{key}` is not JSON: {e}"),
-            ),
-        )
-    })
-}
-
 impl Session {
     fn with<T>(
         &self,
@@ -450,9 +432,7 @@ impl Session {
 
     /// Stores the JSON text `json` under `key`.
     fn set(&self, py: Python<'_>, key: &str, json: &str) -> PyResult<()> {
-        let value = parse(py, key, json)?;
-        self.with(py, |s| s.set_value(key, value))?
-            .map_err(|e| to_py(py, e))
+        self.handle.set_json(key, json).map_err(|e| to_py(py, e))
     }
 
     /// Applies many changes at once: `set` is the JSON text of an object of keys to store,
@@ -464,26 +444,10 @@ impl Session {
         set: Option<&str>,
         delete: Option<Vec<String>>,
     ) -> PyResult<()> {
-        let set = match set.map(|j| parse(py, "*", j)).transpose()? {
-            Some(serde_json::Value::Object(map)) => map,
-            Some(_) => {
-                return Err(to_py(
-                    py,
-                    polysession_core::Error::new(ErrorKind::BadInput, "`set` must be an object"),
-                ))
-            }
-            None => serde_json::Map::new(),
-        };
-        self.with(py, |s| {
-            for (key, value) in set {
-                s.set_value(&key, value)?;
-            }
-            for key in delete.iter().flatten() {
-                s.delete(key);
-            }
-            Ok(())
-        })?
-        .map_err(|e| to_py(py, e))
+        let delete = delete.unwrap_or_default();
+        self.handle
+            .update_json(set, &delete)
+            .map_err(|e| to_py(py, e))
     }
 
     /// Removes `key`; returns whether it was there.

@@ -162,14 +162,8 @@ impl Manager {
         forwarded_proto: Option<String>,
         form: Option<String>,
     ) -> Promise {
-        let mut parts = RequestParts {
-            cookies: cookie.into_iter().collect(),
-            sid_header,
-            forwarded_proto,
-            ..Default::default()
-        };
-        parts.set_url(url.as_deref().unwrap_or_default());
-        parts.set_form(form);
+        let parts =
+            RequestParts::from_host(cookie, url.as_deref(), sid_header, forwarded_proto, form);
         let started = start(self.inner.clone(), parts);
         future_to_promise(async move { Ok(started.await?.into()) })
     }
