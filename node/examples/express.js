@@ -115,9 +115,10 @@ app.get('/stats', async (req, res, next) => {
   }
 });
 
-// Session errors get the response every polysession host gives (503 for a store outage).
+// Session errors get the response every polysession host gives (503 for a store outage);
+// other errors (a body above express.urlencoded's limit: 413) keep Express's own answer.
 app.use((err, req, res, next) => {
-  if (res.headersSent) return next(err);
+  if (res.headersSent || err.name !== 'PolysessionError') return next(err);
   const { status, headers, body } = session.errorResponseInit(err);
   res.status(status).set(Object.fromEntries(headers)).send(body);
 });
