@@ -159,12 +159,17 @@ impl Future for YieldNow {
 }
 
 impl MemoryStore {
-    /// A store keeping at most `capacity` sessions (at least 1).
+    /// A store keeping at most `capacity` sessions (at least 1). Memory grows with the
+    /// sessions held, not with the capacity: nothing is allocated ahead (`LruCache::new`
+    /// would reserve a table for `capacity` entries, and a config with a huge capacity
+    /// aborted the process; found by fuzzing).
     pub fn new(capacity: usize) -> Self {
         let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
+        let mut records = LruCache::unbounded();
+        records.resize(capacity);
         MemoryStore {
             map: Mutex::new(Inner {
-                records: LruCache::new(capacity),
+                records,
                 by_expiry: Index::new(),
             }),
         }
@@ -437,5 +442,32 @@ mod tests {
             let err = MemoryStore::from_config(bad).err().unwrap();
             assert!(err.to_string().contains("providerConfig"), "{bad}");
         }
+    }
+
+    /// Found by fuzzing (fuzz/regressions/config): a huge capacity reserved a table for it
+    /// up front and aborted the process. Nothing is reserved now; the LRU limit still holds.
+    #[test]
+    fn a_huge_capacity_reserves_nothing_and_still_evicts() {
+        let huge = MemoryStore::from_config("344444447333333333").unwrap();
+        assert_eq!(huge.capacity(), 344_444_447_333_333_333);
+        let max = MemoryStore::new(usize::MAX);
+        assert_eq!(max.capacity(), usize::MAX);
+        let small = MemoryStore::new(2);
+        block_on(async {
+            for id in ["a", "b", "c"] {
+                let record = Record {
+                    data: b"{}".to_vec(),
+                    expires_at_ms: u64::MAX,
+                    version: 0,
+                };
+                assert!(small.write(id, &record, Expect::Any).await.unwrap());
+            }
+            assert_eq!(
+                small.read("a").await.unwrap(),
+                None,
+                "the oldest is evicted"
+            );
+            assert!(small.read("c").await.unwrap().is_some());
+        });
     }
 }
