@@ -27,3 +27,26 @@ rps() {
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# measure WARM_SECONDS: warms every variant on every route, then runs ROUNDS interleaved
+# rounds of SECS seconds and leaves the medians in RPS[variant/route] and CPU[variant/route]
+# (declare -A RPS CPU first; uses $variants, $ROUNDS, $SECS).
+measure() {
+  local route v r c key
+  for route in /read /write /untouched; do
+    for v in $variants; do rps "$v" "$route" "$1" >/dev/null; done # warm up (JIT, connections)
+  done
+  for _ in $(seq "$ROUNDS"); do
+    for route in /read /write /untouched; do
+      for v in $variants; do
+        read -r r c < <(rps "$v" "$route" "$SECS")
+        RPS[$v$route]="${RPS[$v$route]:-} $r"
+        CPU[$v$route]="${CPU[$v$route]:-} $c"
+      done
+    done
+  done
+  for key in "${!RPS[@]}"; do
+    RPS[$key]=$(echo "${RPS[$key]}" | median)
+    CPU[$key]=$(echo "${CPU[$key]}" | median)
+  done
+}

@@ -41,22 +41,7 @@ for v in $variants; do
 done
 
 declare -A RPS CPU
-for route in /read /write /untouched; do
-  for v in $variants; do rps "$v" "$route" 2 >/dev/null; done # warm up (JIT, connections)
-done
-for _ in $(seq "$ROUNDS"); do
-  for route in /read /write /untouched; do
-    for v in $variants; do
-      read -r r c < <(rps "$v" "$route" "$SECS")
-      RPS[$v$route]="${RPS[$v$route]:-} $r"
-      CPU[$v$route]="${CPU[$v$route]:-} $c"
-    done
-  done
-done
-for key in "${!RPS[@]}"; do
-  RPS[$key]=$(echo "${RPS[$key]}" | median)
-  CPU[$key]=$(echo "${CPU[$key]}" | median)
-done
+measure 2
 
 printf '\nExpress 5, wrk -c%s, median of %s rounds of %ss, 1000 sessions, random cookie per request (node %s)\n\n' "$C" "$ROUNDS" "$SECS" "$(node --version)"
 printf '| route | layer | req/s | session cost µs/req (1/rps) | app CPU µs/req | session CPU µs/req |\n|---|---|---|---|---|---|\n'

@@ -55,22 +55,7 @@ for v in $variants; do
 done
 
 declare -A RPS CPU
-for route in /read /write /untouched; do
-  for v in $variants; do rps "$v" "$route" 1 >/dev/null; done # warm up
-done
-for _ in $(seq "$ROUNDS"); do
-  for route in /read /write /untouched; do
-    for v in $variants; do
-      read -r r c < <(rps "$v" "$route" "$SECS")
-      RPS[$v$route]="${RPS[$v$route]:-} $r"
-      CPU[$v$route]="${CPU[$v$route]:-} $c"
-    done
-  done
-done
-for key in "${!RPS[@]}"; do
-  RPS[$key]=$(echo "${RPS[$key]}" | median)
-  CPU[$key]=$(echo "${CPU[$key]}" | median)
-done
+measure 1
 
 printf '\nwrk -c%s, median of %s rounds of %ss, 1000 sessions, random cookie per request (%s)\n' "$C" "$ROUNDS" "$SECS" "$("$PY" --version)"
 for group in flask starlette; do
