@@ -43,7 +43,7 @@ pub use file::FileStore;
 #[cfg(feature = "memcache")]
 pub use memcache::{MemcacheConfig, MemcacheStore};
 #[cfg(feature = "redis")]
-pub use redis::{Mode, RedisConfig, RedisStore};
+pub use redis::{CacheStats, ClientCache, Mode, RedisConfig, RedisStore};
 #[cfg(any(feature = "mysql", feature = "postgres", feature = "sqlite"))]
 pub use sql::{Dialect, SqlConfig, SqlStore};
 

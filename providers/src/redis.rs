@@ -3,6 +3,14 @@
 //! One Redis hash per session under `prefix + id`: `v` (version), `e` (expiry, Unix ms) and
 //! `d` (the payload), expiring natively with `PEXPIREAT`. Writes, touches and (outside a
 //! cluster) regenerate run as Lua scripts, so compare-and-set and the id move are atomic.
+//!
+//! `redis` and `redis_sentinel` keep a client-side cache of the sessions they read and write,
+//! kept right by the server (RESP3 `CLIENT TRACKING`, see [`ClientCache`]): a read-only request
+//! for an unchanged session sends no command, a write sends one.
+
+mod cache;
+
+pub use cache::{CacheStats, ClientCache};
 
 use polysession_core::{
     async_trait, Capabilities, Config, Error, Expect, IdGenerator, Record, Result, Store,
@@ -15,14 +23,17 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRoutingInfo};
 use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use redis::{
-    AsyncConnectionConfig, ClientTlsConfig, Cmd, IntoConnectionInfo, RedisError, Script,
-    TlsCertificates, TlsMode, Value,
+    AsyncConnectionConfig, ClientTlsConfig, Cmd, IntoConnectionInfo, ProtocolVersion, PushInfo,
+    RedisError, Script, TlsCertificates, TlsMode, Value,
 };
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
-use tokio::sync::{Mutex, OnceCell, RwLock};
+use tokio::sync::{Mutex, OnceCell};
+
+use cache::{Cache, Known};
 
 /// Default timeout of every Redis call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -38,6 +49,8 @@ elseif ARGV[1] ~= '*' then
 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'e', ARGV[3], 'd', ARGV[4])
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+-- Read last: a connection tracking keys (client_cache) keeps tracking this one.
+redis.call('HGET', KEYS[1], 'v')
 return 1
 "#,
     )
@@ -49,6 +62,7 @@ static TOUCH: LazyLock<Script> = LazyLock::new(|| {
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'e', ARGV[1])
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+redis.call('HGET', KEYS[1], 'v')
 return 1
 "#,
     )
@@ -105,6 +119,9 @@ pub struct RedisConfig {
     pub timeout: Duration,
     /// TLS to every server (and, behind Sentinel, to the sentinels too); `None` is plain TCP.
     pub tls: Option<RedisTls>,
+    /// The client-side cache (`redis` and `redis_sentinel`; on by default); `None` sends every
+    /// read to Redis.
+    pub client_cache: Option<ClientCache>,
 }
 
 /// TLS settings of a Redis provider: `rediss://` addresses, or `"tls"` in the JSON config.
@@ -157,6 +174,7 @@ impl std::fmt::Debug for RedisConfig {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("tls", &self.tls)
+            .field("client_cache", &self.client_cache)
             .finish()
     }
 }
@@ -169,8 +187,12 @@ impl RedisConfig {
     /// - `redis_sentinel`: `sentinel1;sentinel2,poolsize,password,dbnum,mastername`
     /// - JSON: `{"save_path": "addr1;addr2", "password": "...", "db_num": 0,
     ///   "master_name": "mymaster", "prefix": "session:", "timeout_ms": 2000,
-    ///   "tls": {"ca_file": "ca.pem", "cert_file": "client.pem", "key_file": "client.key"}}`;
-    ///   a key it does not know is an error.
+    ///   "tls": {"ca_file": "ca.pem", "cert_file": "client.pem", "key_file": "client.key"},
+    ///   "client_cache": true, "client_cache_entries": 10000, "client_cache_bytes": 67108864,
+    ///   "client_cache_max_stale_ms": 1000}`; a key it does not know is an error.
+    ///
+    /// The client-side cache ([`ClientCache`]) is on by default for `redis` and
+    /// `redis_sentinel`, and off for `redis_cluster`, where asking for it is an error.
     ///
     /// `poolsize` is accepted and ignored: one multiplexed connection serves all requests.
     ///
@@ -200,6 +222,7 @@ impl RedisConfig {
             prefix: String::new(),
             timeout: DEFAULT_TIMEOUT,
             tls: None,
+            client_cache: (mode != Mode::Cluster).then(ClientCache::default),
         };
         let text = text.trim();
         let addrs;
@@ -279,6 +302,7 @@ impl RedisConfig {
                     u64::try_from(ms).map_err(|_| bad("timeout_ms must be >= 0"))?,
                 );
             }
+            c.client_cache = client_cache(mode, &v).map_err(|what| bad(&what))?;
         } else {
             let parts: Vec<&str> = text.split(',').map(str::trim).collect();
             addrs = parts.first().copied().unwrap_or_default().to_owned();
@@ -369,6 +393,45 @@ impl RedisConfig {
     }
 }
 
+/// The `client_cache*` keys of a JSON config.
+fn client_cache(
+    mode: Mode,
+    v: &serde_json::Value,
+) -> std::result::Result<Option<ClientCache>, String> {
+    let on = match v.get("client_cache") {
+        None | Some(serde_json::Value::Null) => mode != Mode::Cluster,
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(_) => return Err("client_cache must be true or false".into()),
+    };
+    if on && mode == Mode::Cluster {
+        return Err(
+            "client_cache is not supported for redis_cluster (it is always off there)".into(),
+        );
+    }
+    let mut settings = ClientCache::default();
+    let number = |key: &str| -> std::result::Result<Option<u64>, String> {
+        match v.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(x) => x
+                .as_u64()
+                .filter(|n| *n > 0)
+                .map(Some)
+                .ok_or_else(|| format!("{key} must be a whole number > 0")),
+        }
+    };
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    if let Some(n) = number("client_cache_entries")? {
+        settings.entries = size(n);
+    }
+    if let Some(n) = number("client_cache_bytes")? {
+        settings.bytes = size(n);
+    }
+    if let Some(n) = number("client_cache_max_stale_ms")? {
+        settings.max_stale = Duration::from_millis(n);
+    }
+    Ok(on.then_some(settings))
+}
+
 /// The keys of the JSON config.
 const JSON_KEYS: &[&str] = &[
     "save_path",
@@ -384,6 +447,10 @@ const JSON_KEYS: &[&str] = &[
     "key_prefix",
     "timeout_ms",
     "tls",
+    "client_cache",
+    "client_cache_entries",
+    "client_cache_bytes",
+    "client_cache_max_stale_ms",
 ];
 
 /// Percent-encodes a password for a `redis://` URL.
@@ -400,15 +467,162 @@ fn percent(s: &str) -> String {
 }
 
 enum Conn {
-    Standalone(ConnectionManager),
+    /// `redis` without the cache: the crate reconnects by itself.
+    Managed(ConnectionManager),
     Cluster(ClusterConnection),
-    Sentinel(Box<SentinelConn>),
+    /// `redis` with the cache, and `redis_sentinel`: one multiplexed connection we replace
+    /// ourselves, so that a new one turns tracking on (and, behind Sentinel, finds the master).
+    Direct(Box<Direct>),
 }
 
-struct SentinelConn {
-    client: Mutex<SentinelClient>,
-    conn: RwLock<Option<MultiplexedConnection>>,
+/// Where a [`Direct`] connection comes from.
+enum Source {
+    Client {
+        /// RESP3 (the cache needs it), and the RESP2 client for servers before Redis 6.
+        resp3: Box<redis::Client>,
+        resp2: Box<redis::Client>,
+    },
+    Sentinel {
+        resp3: Box<Mutex<SentinelClient>>,
+        resp2: Box<Mutex<SentinelClient>>,
+    },
+}
+
+/// A multiplexed connection, replaced after a failure; with the cache, a new connection turns
+/// tracking on before it is used and a lost one empties the cache.
+struct Direct {
+    source: Source,
     config: AsyncConnectionConfig,
+    current: std::sync::Mutex<Option<(MultiplexedConnection, u64)>>,
+    connecting: Mutex<()>,
+    epochs: AtomicU64,
+    cache: Option<Arc<Cache>>,
+    /// The server refused RESP3 (before Redis 6): no cache, RESP2 from then on.
+    resp2_only: AtomicBool,
+}
+
+impl Direct {
+    fn current(&self) -> Option<(MultiplexedConnection, u64)> {
+        self.current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Stops using the connection of `epoch` (any, for `None`) and the cache it vouched for.
+    fn drop_connection(&self, epoch: Option<u64>) {
+        let mut current = self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some((_, e)) = &*current else { return };
+        let e = *e;
+        if epoch.is_none_or(|epoch| epoch == e) {
+            *current = None;
+            drop(current);
+            if let Some(cache) = &self.cache {
+                cache.lost(e);
+            }
+        }
+    }
+
+    /// The connection to use: the current one unless it is the one that just failed
+    /// (`failed`), else a new one.
+    async fn get(
+        &self,
+        failed: Option<u64>,
+    ) -> std::result::Result<(MultiplexedConnection, u64), RedisError> {
+        if let Some((c, e)) = self.current() {
+            if Some(e) != failed {
+                return Ok((c, e));
+            }
+        }
+        let _one_at_a_time = self.connecting.lock().await;
+        if let Some((c, e)) = self.current() {
+            if Some(e) != failed {
+                return Ok((c, e));
+            }
+        }
+        self.drop_connection(failed);
+        let cached = self
+            .cache
+            .as_ref()
+            .filter(|_| !self.resp2_only.load(Ordering::Relaxed));
+        let (conn, epoch) = match cached {
+            Some(cache) => match self.open_tracked(cache).await {
+                Ok(opened) => opened,
+                Err(e) if refuses_resp3(&e) => {
+                    self.resp2_only.store(true, Ordering::Relaxed);
+                    self.open_plain().await?
+                }
+                Err(e) => return Err(e),
+            },
+            None => self.open_plain().await?,
+        };
+        *self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((conn.clone(), epoch));
+        Ok((conn, epoch))
+    }
+
+    async fn open(
+        &self,
+        resp3: bool,
+        config: &AsyncConnectionConfig,
+    ) -> std::result::Result<MultiplexedConnection, RedisError> {
+        match (&self.source, resp3) {
+            (Source::Client { resp3: c, .. }, true) | (Source::Client { resp2: c, .. }, false) => {
+                c.get_multiplexed_async_connection_with_config(config).await
+            }
+            (Source::Sentinel { resp3: s, .. }, true)
+            | (Source::Sentinel { resp2: s, .. }, false) => {
+                s.lock()
+                    .await
+                    .get_async_connection_with_config(config)
+                    .await
+            }
+        }
+    }
+
+    async fn open_plain(&self) -> std::result::Result<(MultiplexedConnection, u64), RedisError> {
+        let conn = self.open(false, &self.config).await?;
+        Ok((conn, self.epochs.fetch_add(1, Ordering::Relaxed) + 1))
+    }
+
+    /// A RESP3 connection whose pushes reach `cache`, with tracking on.
+    async fn open_tracked(
+        &self,
+        cache: &Arc<Cache>,
+    ) -> std::result::Result<(MultiplexedConnection, u64), RedisError> {
+        let epoch = cache.connecting();
+        let weak = Arc::downgrade(cache);
+        let config = self.config.clone().set_push_sender(move |info: PushInfo| {
+            if let Some(cache) = weak.upgrade() {
+                cache.push(epoch, &info);
+            }
+            Ok::<(), std::convert::Infallible>(())
+        });
+        let mut conn = self.open(true, &config).await?;
+        // NOLOOP: our own writes send us nothing; the scripts read their key last, so it
+        // stays tracked (see the `cache` module).
+        redis::cmd("CLIENT")
+            .arg("TRACKING")
+            .arg("ON")
+            .arg("NOLOOP")
+            .query_async::<()>(&mut conn)
+            .await?;
+        cache.connected(epoch);
+        Ok((conn, epoch))
+    }
+}
+
+/// The server does not speak RESP3 (`HELLO` is unknown before Redis 6).
+fn refuses_resp3(e: &RedisError) -> bool {
+    let text = e.to_string();
+    e.code()
+        .is_some_and(|code| code != "WRONGPASS" && code != "NOAUTH" && code != "NOPERM")
+        && (text.contains("HELLO") || text.contains("unknown command"))
 }
 
 /// Sessions in Redis: standalone, Cluster or behind Sentinel.
@@ -417,6 +631,7 @@ pub struct RedisStore {
     /// The shape of the ids stored, when known: `count` matches only keys of that shape.
     ids: Option<IdGenerator>,
     conn: OnceCell<Conn>,
+    cache: Option<Arc<Cache>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -431,11 +646,21 @@ impl std::fmt::Debug for RedisStore {
 impl RedisStore {
     /// A store for `config`; it connects on first use (or [`Store::init`]).
     pub fn new(config: RedisConfig) -> Self {
+        let cache = match config.mode {
+            Mode::Cluster => None,
+            _ => config.client_cache.map(|c| Arc::new(Cache::new(c))),
+        };
         RedisStore {
             config,
             ids: None,
             conn: OnceCell::new(),
+            cache,
         }
+    }
+
+    /// The client-side cache's counters; `None` when the cache is off.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(|c| c.stats())
     }
 
     /// Counts only keys shaped like the ids `ids` makes (the store prefix, the id prefix,
@@ -498,11 +723,86 @@ impl RedisStore {
     async fn timed<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
         match tokio::time::timeout(self.config.timeout, fut).await {
             Ok(r) => r,
-            Err(_) => Err(self.fail(format!(
-                "timed out after {} ms",
-                self.config.timeout.as_millis()
-            ))),
+            Err(_) => {
+                // A connection that does not answer is not trusted again (nor its cache).
+                if let Some(Conn::Direct(d)) = self.conn.get() {
+                    d.drop_connection(None);
+                }
+                Err(self.fail(format!(
+                    "timed out after {} ms",
+                    self.config.timeout.as_millis()
+                )))
+            }
         }
+    }
+
+    /// A `redis::Client` for the standalone server.
+    fn client(&self, protocol: ProtocolVersion) -> Result<redis::Client> {
+        let c = &self.config;
+        let addr = c.addrs.first().ok_or_else(|| self.no_address())?;
+        let mut info = c
+            .url(addr, true)
+            .into_connection_info()
+            .map_err(|e| self.redis_err(e))?;
+        let redis_settings = info.redis_settings().clone().set_protocol(protocol);
+        info = info.set_redis_settings(redis_settings);
+        match self.certificates()? {
+            Some(certs) => redis::Client::build_with_tls(info, certs),
+            None => redis::Client::open(info),
+        }
+        .map_err(|e| self.redis_err(e))
+    }
+
+    /// A Sentinel client for the master, speaking `protocol` to it.
+    fn sentinel(&self, protocol: ProtocolVersion) -> Result<SentinelClient> {
+        let c = &self.config;
+        // The sentinels are asked without the password (it is the master's), over TLS when
+        // the master is.
+        let sentinels = c
+            .addrs
+            .iter()
+            .map(|a| {
+                let scheme = if c.tls.is_some() { "rediss" } else { "redis" };
+                format!("{scheme}://{a}")
+                    .into_connection_info()
+                    .map(|info| info.addr().clone())
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.redis_err(e))?;
+        let mut b =
+            SentinelClientBuilder::new(sentinels, c.master.clone(), SentinelServerType::Master)
+                .map_err(|e| self.redis_err(e))?
+                .set_client_to_redis_db(c.db)
+                .set_client_to_redis_protocol(protocol);
+        if let Some(p) = &c.password {
+            b = b.set_client_to_redis_password(p);
+        }
+        if c.tls.is_some() {
+            b = b
+                .set_client_to_redis_tls_mode(TlsMode::Secure)
+                .set_client_to_sentinel_tls_mode(TlsMode::Secure);
+        }
+        if let Some(certs) = self.certificates()? {
+            b = b
+                .set_client_to_redis_certificates(certs.clone())
+                .set_client_to_sentinel_certificates(certs);
+        }
+        b.build().map_err(|e| self.redis_err(e))
+    }
+
+    fn direct(&self, source: Source) -> Conn {
+        let c = &self.config;
+        Conn::Direct(Box::new(Direct {
+            source,
+            config: AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(c.timeout))
+                .set_response_timeout(Some(c.timeout)),
+            current: std::sync::Mutex::new(None),
+            connecting: Mutex::new(()),
+            epochs: AtomicU64::new(0),
+            cache: self.cache.clone(),
+            resp2_only: AtomicBool::new(false),
+        }))
     }
 
     async fn connect(&self) -> Result<&Conn> {
@@ -510,14 +810,12 @@ impl RedisStore {
             .get_or_try_init(|| async {
                 let c = &self.config;
                 match c.mode {
+                    Mode::Standalone if self.cache.is_some() => Ok(self.direct(Source::Client {
+                        resp3: Box::new(self.client(ProtocolVersion::RESP3)?),
+                        resp2: Box::new(self.client(ProtocolVersion::RESP2)?),
+                    })),
                     Mode::Standalone => {
-                        let addr = c.addrs.first().ok_or_else(|| self.no_address())?;
-                        let url = c.url(addr, true);
-                        let client = match self.certificates()? {
-                            Some(certs) => redis::Client::build_with_tls(url, certs),
-                            None => redis::Client::open(url),
-                        }
-                        .map_err(|e| self.redis_err(e))?;
+                        let client = self.client(ProtocolVersion::RESP2)?;
                         let cfg = ConnectionManagerConfig::new()
                             .set_connection_timeout(Some(c.timeout))
                             .set_response_timeout(Some(c.timeout))
@@ -525,7 +823,7 @@ impl RedisStore {
                         let manager = ConnectionManager::new_with_config(client, cfg)
                             .await
                             .map_err(|e| self.redis_err(e))?;
-                        Ok(Conn::Standalone(manager))
+                        Ok(Conn::Managed(manager))
                     }
                     Mode::Cluster => {
                         let mut b = ClusterClient::builder(c.addrs.iter().map(|a| c.url(a, false)))
@@ -549,55 +847,17 @@ impl RedisStore {
                                 .map_err(|e| self.redis_err(e))?,
                         ))
                     }
-                    Mode::Sentinel => {
-                        // The sentinels are asked without the password (it is the master's),
-                        // over TLS when the master is.
-                        let sentinels = c
-                            .addrs
-                            .iter()
-                            .map(|a| {
-                                let scheme = if c.tls.is_some() { "rediss" } else { "redis" };
-                                format!("{scheme}://{a}")
-                                    .into_connection_info()
-                                    .map(|info| info.addr().clone())
-                            })
-                            .collect::<std::result::Result<Vec<_>, _>>()
-                            .map_err(|e| self.redis_err(e))?;
-                        let mut b = SentinelClientBuilder::new(
-                            sentinels,
-                            c.master.clone(),
-                            SentinelServerType::Master,
-                        )
-                        .map_err(|e| self.redis_err(e))?
-                        .set_client_to_redis_db(c.db);
-                        if let Some(p) = &c.password {
-                            b = b.set_client_to_redis_password(p);
-                        }
-                        if c.tls.is_some() {
-                            b = b
-                                .set_client_to_redis_tls_mode(TlsMode::Secure)
-                                .set_client_to_sentinel_tls_mode(TlsMode::Secure);
-                        }
-                        if let Some(certs) = self.certificates()? {
-                            b = b
-                                .set_client_to_redis_certificates(certs.clone())
-                                .set_client_to_sentinel_certificates(certs);
-                        }
-                        let client = b.build().map_err(|e| self.redis_err(e))?;
-                        Ok(Conn::Sentinel(Box::new(SentinelConn {
-                            client: Mutex::new(client),
-                            conn: RwLock::new(None),
-                            config: AsyncConnectionConfig::new()
-                                .set_connection_timeout(Some(c.timeout))
-                                .set_response_timeout(Some(c.timeout)),
-                        })))
-                    }
+                    Mode::Sentinel => Ok(self.direct(Source::Sentinel {
+                        resp3: Box::new(Mutex::new(self.sentinel(ProtocolVersion::RESP3)?)),
+                        resp2: Box::new(Mutex::new(self.sentinel(ProtocolVersion::RESP2)?)),
+                    })),
                 }
             })
             .await
     }
 
-    /// Runs `f` on a connection; behind Sentinel, a failed call re-resolves the master once.
+    /// Runs `f` on a connection. On a direct connection, a failed call (the master moved
+    /// behind Sentinel, or the connection broke) is tried once more on a new connection.
     async fn with_conn<T, F, Fut>(&self, f: F) -> Result<T>
     where
         F: Fn(AnyConn) -> Fut,
@@ -605,31 +865,31 @@ impl RedisStore {
     {
         self.timed(async {
             match self.connect().await? {
-                Conn::Standalone(m) => f(AnyConn::Standalone(m.clone()))
+                Conn::Managed(m) => f(AnyConn::Managed(m.clone()))
                     .await
                     .map_err(|e| self.redis_err(e)),
                 Conn::Cluster(c) => f(AnyConn::Cluster(c.clone()))
                     .await
                     .map_err(|e| self.redis_err(e)),
-                Conn::Sentinel(s) => {
-                    let current = s.conn.read().await.clone();
-                    if let Some(conn) = current {
+                Conn::Direct(d) => {
+                    let mut failed = None;
+                    for attempt in 0..2 {
+                        let (conn, epoch) = match d.get(failed).await {
+                            Ok(got) => got,
+                            Err(e) => return Err(self.redis_err(e)),
+                        };
                         match f(AnyConn::Plain(conn)).await {
                             Ok(v) => return Ok(v),
-                            Err(e) if !is_failover(&e) => return Err(self.redis_err(e)),
-                            Err(_) => {}
+                            Err(e) if attempt == 1 || !is_failover(&e) => {
+                                if is_failover(&e) {
+                                    d.drop_connection(Some(epoch));
+                                }
+                                return Err(self.redis_err(e));
+                            }
+                            Err(_) => failed = Some(epoch),
                         }
                     }
-                    // No connection yet, or the master moved: ask the sentinels.
-                    let conn = s
-                        .client
-                        .lock()
-                        .await
-                        .get_async_connection_with_config(&s.config)
-                        .await
-                        .map_err(|e| self.redis_err(e))?;
-                    *s.conn.write().await = Some(conn.clone());
-                    f(AnyConn::Plain(conn)).await.map_err(|e| self.redis_err(e))
+                    Err(self.fail("no connection"))
                 }
             }
         })
@@ -651,7 +911,7 @@ fn is_failover(e: &RedisError) -> bool {
 
 /// A cloned connection of any mode, usable by `Script` and `Cmd`.
 enum AnyConn {
-    Standalone(ConnectionManager),
+    Managed(ConnectionManager),
     Cluster(ClusterConnection),
     Plain(MultiplexedConnection),
 }
@@ -659,7 +919,7 @@ enum AnyConn {
 impl ConnectionLike for AnyConn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> redis::RedisFuture<'a, Value> {
         match self {
-            AnyConn::Standalone(c) => c.req_packed_command(cmd),
+            AnyConn::Managed(c) => c.req_packed_command(cmd),
             AnyConn::Cluster(c) => c.req_packed_command(cmd),
             AnyConn::Plain(c) => c.req_packed_command(cmd),
         }
@@ -672,7 +932,7 @@ impl ConnectionLike for AnyConn {
         count: usize,
     ) -> redis::RedisFuture<'a, Vec<Value>> {
         match self {
-            AnyConn::Standalone(c) => c.req_packed_commands(cmd, offset, count),
+            AnyConn::Managed(c) => c.req_packed_commands(cmd, offset, count),
             AnyConn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
             AnyConn::Plain(c) => c.req_packed_commands(cmd, offset, count),
         }
@@ -680,7 +940,7 @@ impl ConnectionLike for AnyConn {
 
     fn get_db(&self) -> i64 {
         match self {
-            AnyConn::Standalone(c) => c.get_db(),
+            AnyConn::Managed(c) => c.get_db(),
             AnyConn::Cluster(c) => c.get_db(),
             AnyConn::Plain(c) => c.get_db(),
         }
@@ -794,44 +1054,24 @@ async fn cluster_masters(
     Ok(masters)
 }
 
+/// The `v`, `e` and `d` fields of a session hash, as raw bytes.
+type Fields = (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+
 fn wrong_type(e: &RedisError) -> bool {
     e.code() == Some("WRONGTYPE")
 }
 
-#[async_trait]
-impl Store for RedisStore {
-    fn name(&self) -> &str {
-        self.config.mode.provider()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            native_ttl: true,
-            compare_and_set: true,
-            touch: true,
-        }
-    }
-
-    async fn init(&self) -> Result<()> {
-        self.with_conn(
-            |mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await },
-        )
-        .await
-        .map(|_| ())
-    }
-
-    async fn read(&self, id: &str) -> Result<Option<Record>> {
-        let key = self.key(id);
+impl RedisStore {
+    /// `HMGET` of a session's fields.
+    async fn read_key(&self, key: &str) -> Result<Option<Record>> {
+        let key = key.to_owned();
         let got = self
             .with_conn(|mut c| {
                 let key = key.clone();
                 async move {
                     // Raw bytes: a field that is not a number is not a session of ours (no
                     // session), not a store failure.
-                    let r: std::result::Result<
-                        (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>),
-                        RedisError,
-                    > = redis::cmd("HMGET")
+                    let r: std::result::Result<Fields, RedisError> = redis::cmd("HMGET")
                         .arg(&key)
                         .arg("v")
                         .arg("e")
@@ -858,13 +1098,13 @@ impl Store for RedisStore {
         })
     }
 
-    async fn write(&self, id: &str, record: &Record, expect: Expect) -> Result<bool> {
-        let key = self.key(id);
+    /// The compare-and-set script.
+    async fn write_key(&self, key: &str, record: &Record, expect: Expect) -> Result<bool> {
         let exp = expect_arg(expect);
         let done: i64 = self
             .with_conn(|mut c| {
                 let mut inv = WRITE.prepare_invoke();
-                inv.key(&key)
+                inv.key(key)
                     .arg(&exp)
                     .arg(record.version)
                     .arg(record.expires_at_ms)
@@ -875,39 +1115,116 @@ impl Store for RedisStore {
         Ok(done == 1)
     }
 
-    async fn touch(&self, id: &str, expires_at_ms: u64) -> Result<bool> {
-        let key = self.key(id);
+    /// The touch script.
+    async fn touch_key(&self, key: &str, expires_at_ms: u64) -> Result<bool> {
         let done: i64 = self
             .with_conn(|mut c| {
                 let mut inv = TOUCH.prepare_invoke();
-                inv.key(&key).arg(expires_at_ms);
+                inv.key(key).arg(expires_at_ms);
                 async move { inv.invoke_async(&mut c).await }
             })
             .await?;
         Ok(done == 1)
     }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn name(&self) -> &str {
+        self.config.mode.provider()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            native_ttl: true,
+            compare_and_set: true,
+            touch: true,
+        }
+    }
+
+    async fn init(&self) -> Result<()> {
+        self.with_conn(
+            |mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await },
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn read(&self, id: &str) -> Result<Option<Record>> {
+        let key = self.key(id);
+        let Some(cache) = &self.cache else {
+            return self.read_key(&key).await;
+        };
+        if let Some(hit) = cache.get(&key) {
+            return Ok(Some(hit));
+        }
+        let ticket = cache.ticket(&key);
+        let got = self.read_key(&key).await;
+        ticket.read_done(got.as_ref().ok().map(Option::as_ref));
+        got
+    }
+
+    async fn write(&self, id: &str, record: &Record, expect: Expect) -> Result<bool> {
+        let key = self.key(id);
+        let ticket = self.cache.as_ref().map(|c| c.ticket(&key));
+        let done = self.write_key(&key, record, expect).await;
+        if let Some(ticket) = ticket {
+            match &done {
+                Ok(true) => ticket.change_done(Known::Record(record), true),
+                // The compare-and-set failed: someone else wrote; the manager reads again.
+                Ok(false) => ticket.change_done(Known::Nothing, true),
+                Err(_) => ticket.change_done(Known::Nothing, false),
+            }
+        }
+        done
+    }
+
+    async fn touch(&self, id: &str, expires_at_ms: u64) -> Result<bool> {
+        let key = self.key(id);
+        let ticket = self.cache.as_ref().map(|c| c.ticket(&key));
+        let done = self.touch_key(&key, expires_at_ms).await;
+        if let Some(ticket) = ticket {
+            match &done {
+                Ok(true) => ticket.change_done(Known::Expiry(expires_at_ms), true),
+                Ok(false) => ticket.change_done(Known::Nothing, true),
+                Err(_) => ticket.change_done(Known::Nothing, false),
+            }
+        }
+        done
+    }
 
     async fn destroy(&self, id: &str) -> Result<()> {
         let key = self.key(id);
-        self.with_conn(|mut c| {
-            let key = key.clone();
-            async move { redis::cmd("DEL").arg(&key).query_async::<i64>(&mut c).await }
-        })
-        .await
-        .map(|_| ())
+        let ticket = self.cache.as_ref().map(|c| c.ticket(&key));
+        let done = self
+            .with_conn(|mut c| {
+                let key = key.clone();
+                async move { redis::cmd("DEL").arg(&key).query_async::<i64>(&mut c).await }
+            })
+            .await
+            .map(|_| ());
+        if let Some(ticket) = ticket {
+            ticket.change_done(Known::Nothing, done.is_ok());
+        }
+        done
     }
 
     async fn regenerate(&self, old: &str, new: &str) -> Result<bool> {
         let (from, to) = (self.key(old), self.key(new));
         if self.config.mode != Mode::Cluster {
-            let done: i64 = self
+            let ticket = self.cache.as_ref().map(|c| c.ticket(&from));
+            let done: Result<i64> = self
                 .with_conn(|mut c| {
                     let mut inv = MOVE.prepare_invoke();
                     inv.key(&from).key(&to);
                     async move { inv.invoke_async(&mut c).await }
                 })
-                .await?;
-            return Ok(done == 1);
+                .await;
+            if let (Some(ticket), Some(cache)) = (ticket, &self.cache) {
+                ticket.change_done(Known::Nothing, done.is_ok());
+                cache.forget(&to);
+            }
+            return Ok(done? == 1);
         }
         // In a cluster the two ids hash to different slots: copy under compare-and-set, then
         // delete the old key. The new id is unknown to clients until this returns.
@@ -1065,11 +1382,62 @@ mod tests {
             (Mode::Standalone, "{nope"),
             (Mode::Standalone, r#"{"save_path":"h:1","timeout_ms":0}"#),
             (Mode::Sentinel, ";;"),
+            (
+                Mode::Standalone,
+                r#"{"save_path":"h:1","client_cache":"yes"}"#,
+            ),
+            (
+                Mode::Standalone,
+                r#"{"save_path":"h:1","client_cache_entries":0}"#,
+            ),
+            (
+                Mode::Standalone,
+                r#"{"save_path":"h:1","client_cache_bytes":-1}"#,
+            ),
+            (
+                Mode::Sentinel,
+                r#"{"save_path":"h:1","client_cache_max_stale_ms":1.5}"#,
+            ),
+            (Mode::Cluster, r#"{"save_path":"h:1","client_cache":true}"#),
         ] {
             let err = RedisConfig::parse(mode, text).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::BadConfig, "{text}");
             assert!(err.to_string().contains("providerConfig"));
         }
+    }
+
+    #[test]
+    fn the_client_cache_is_on_by_default_except_in_a_cluster() {
+        let parse = |mode, text| RedisConfig::parse(mode, text).unwrap().client_cache;
+        assert_eq!(parse(Mode::Standalone, "h:1"), Some(ClientCache::default()));
+        assert_eq!(
+            parse(Mode::Sentinel, "h:1,1,,0,m"),
+            Some(ClientCache::default())
+        );
+        assert_eq!(parse(Mode::Cluster, "h:1;h:2"), None);
+        assert_eq!(
+            parse(Mode::Cluster, r#"{"save_path":"h:1","client_cache":false}"#),
+            None
+        );
+        assert_eq!(
+            parse(
+                Mode::Standalone,
+                r#"{"save_path":"h:1","client_cache":false}"#
+            ),
+            None
+        );
+        let custom = parse(
+            Mode::Standalone,
+            r#"{"save_path":"h:1","client_cache_entries":5,"client_cache_bytes":100,"client_cache_max_stale_ms":20}"#,
+        );
+        assert_eq!(
+            custom,
+            Some(ClientCache {
+                entries: 5,
+                bytes: 100,
+                max_stale: Duration::from_millis(20)
+            })
+        );
     }
 
     /// The `redis` cases of `tests/vectors/records.json` (docs/wire-format.md): the hash a
