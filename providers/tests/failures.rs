@@ -91,16 +91,41 @@ async fn servers_down() {
 async fn wrong_passwords() {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let up = |a: &str| std::net::TcpStream::connect(a).is_ok();
-    if up("127.0.0.1:6379") {
-        // The test Redis has no password: AUTH with one is refused.
-        expect_unavailable(
-            "redis",
-            format!("127.0.0.1:6379,10,{SECRET},0"),
-            "127.0.0.1:6379",
-        )
-        .await;
-    } else {
-        assert!(!ci, "Redis is not running");
+    // A Redis of this test that requires another password. (Not the shared test Redis: it has
+    // none, and its default user then takes any password in RESP3's `HELLO ... AUTH`.)
+    let port = closed_port();
+    match std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args([
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--requirepass",
+            "the-right-one",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(mut server) => {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "redis-server did not open {port}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            expect_unavailable(
+                "redis",
+                format!("127.0.0.1:{port},10,{SECRET},0"),
+                &format!("127.0.0.1:{port}"),
+            )
+            .await;
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+        Err(e) => assert!(!ci, "redis-server: {e}"),
     }
     if up("127.0.0.1:3306") {
         let dsn = format!(
