@@ -196,13 +196,8 @@ where
 }
 
 /// Runs GC every `gclifetime` seconds on the tokio runtime, for stores without native TTL.
-/// Failed passes are reported on stderr and retried at the next interval.
+/// Failed passes are reported as `tracing` warnings (target `polysession`) and retried at
+/// the next interval.
 pub fn spawn_gc(manager: Manager) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        manager
-            .gc_loop(tokio::time::sleep, |e| {
-                eprintln!("polysession: GC pass failed: {e}")
-            })
-            .await
-    })
+    tokio::spawn(async move { manager.gc_loop(tokio::time::sleep, |_| {}).await })
 }

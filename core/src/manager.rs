@@ -302,7 +302,10 @@ impl Manager {
         let (candidates, source) = req.id_candidates(config);
         for candidate in candidates {
             let found = match &self.inner.backend {
-                Backend::Store(store) => self.load(store.as_ref(), &candidate, now).await?,
+                Backend::Store(store) => self
+                    .load(store.as_ref(), &candidate, now)
+                    .await
+                    .inspect_err(|e| report(store.name(), e, "session read"))?,
                 Backend::Sealed(ring, aad) => self.open_sealed(ring, aad, &candidate, now),
             };
             if let Some(mut session) = found {
@@ -327,7 +330,9 @@ impl Manager {
         if !self.is_live(payload.created, record.expires_at_ms, now) {
             // Expired: enforce it now instead of waiting for GC. Failing to delete is not
             // this request's problem; GC or the store's TTL will.
-            let _ = store.destroy(id).await;
+            if let Err(e) = store.destroy(id).await {
+                report(store.name(), &e, "deleting an expired session");
+            }
             return Ok(None);
         }
         let mut session = Session::fresh(id.to_owned(), payload.created, false);
@@ -369,7 +374,11 @@ impl Manager {
     pub async fn regenerate(&self, session: &mut Session) -> Result<()> {
         let new_id = self.new_id()?;
         if let (Backend::Store(store), Some(_)) = (&self.inner.backend, session.version) {
-            if !store.regenerate(&session.id, &new_id).await? {
+            let moved = store
+                .regenerate(&session.id, &new_id)
+                .await
+                .inspect_err(|e| report(store.name(), e, "session regenerate"))?;
+            if !moved {
                 session.reset(new_id, self.now());
                 return Ok(());
             }
@@ -387,7 +396,10 @@ impl Manager {
     /// [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store fails.
     pub async fn destroy(&self, session: &mut Session) -> Result<()> {
         if let (Backend::Store(store), Some(_)) = (&self.inner.backend, session.version) {
-            store.destroy(&session.id).await?;
+            store
+                .destroy(&session.id)
+                .await
+                .inspect_err(|e| report(store.name(), e, "session destroy"))?;
         }
         session.reset(self.new_id()?, self.now());
         Ok(())
@@ -404,7 +416,10 @@ impl Manager {
     pub async fn release(&self, session: Session) -> Result<Release> {
         let now = self.now();
         let (outcome, send_id) = match &self.inner.backend {
-            Backend::Store(store) => self.release_store(store.as_ref(), &session, now).await?,
+            Backend::Store(store) => self
+                .release_store(store.as_ref(), &session, now)
+                .await
+                .inspect_err(|e| report(store.name(), e, "session write"))?,
             Backend::Sealed(ring, aad) => self.release_sealed(ring, aad, &session, now)?,
         };
         Ok(self.response(&session, outcome, send_id, now))
@@ -737,8 +752,28 @@ impl Manager {
         loop {
             sleep(self.gc_interval()).await;
             if let Err(e) = self.gc().await {
+                report(&self.inner.config.provider, &e, "GC pass");
                 on_error(e);
             }
         }
     }
+}
+
+/// Reports a failed store call as a `tracing` event with target `polysession` (native targets;
+/// nothing on wasm32, where no subscriber would hear it). Quiet by default: a store outage is
+/// `debug` (the caller gets the error, and it would repeat on every request); a GC pass that
+/// failed and a write whose retries ran out are `warn`. The error text names the provider and
+/// the address, never a password or a session id.
+fn report(provider: &str, error: &Error, what: &'static str) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let loud = what == "GC pass" || error.kind() == ErrorKind::Conflict;
+        if loud {
+            tracing::warn!(target: "polysession", provider, error = %error, "{what} failed");
+        } else {
+            tracing::debug!(target: "polysession", provider, error = %error, "{what} failed");
+        }
+    }
+    #[cfg(target_arch = "wasm32")]
+    let _ = (provider, error, what);
 }

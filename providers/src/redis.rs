@@ -520,6 +520,7 @@ impl Direct {
         if epoch.is_none_or(|epoch| epoch == e) {
             *current = None;
             drop(current);
+            tracing::debug!(target: "polysession", "redis connection dropped after a failure; the next call opens another");
             if let Some(cache) = &self.cache {
                 cache.lost(e);
             }
@@ -552,6 +553,7 @@ impl Direct {
             Some(cache) => match self.open_tracked(cache).await {
                 Ok(opened) => opened,
                 Err(e) if refuses_resp3(&e) => {
+                    tracing::info!(target: "polysession", error = %e, "the Redis server does not speak RESP3 (before Redis 6): client-side cache off");
                     self.resp2_only.store(true, Ordering::Relaxed);
                     self.open_plain().await?
                 }

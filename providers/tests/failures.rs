@@ -21,7 +21,38 @@ fn closed_port() -> u16 {
         .port()
 }
 
+/// Every `tracing` event of this thread, as `LEVEL target field=value...` lines.
+#[derive(Clone, Default)]
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Line(String);
+        impl tracing::field::Visit for Line {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!(" {}={value:?}", field.name()));
+            }
+        }
+        let meta = event.metadata();
+        let mut line = Line(format!("{} {}", meta.level(), meta.target()));
+        event.record(&mut line);
+        self.0.lock().unwrap().push(line.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
 async fn expect_unavailable(provider: &str, config: String, shows: &str) {
+    let events = Capture::default();
+    let _events = tracing::subscriber::set_default(events.clone());
     polysession_providers::register_all();
     let m = Manager::new(
         Config::builder()
@@ -57,6 +88,23 @@ async fn expect_unavailable(provider: &str, config: String, shows: &str) {
         m.start(&req).await.unwrap_err().kind(),
         ErrorKind::StoreUnavailable
     );
+    // Reported as a quiet (debug) `tracing` event naming the provider and the address, with
+    // neither the password nor the session id.
+    let events = events.0.lock().unwrap().clone();
+    assert!(
+        events.iter().any(|e| e.starts_with("DEBUG polysession")
+            && e.contains("session read failed")
+            && e.contains(&format!("provider=\"{provider}\""))
+            && e.contains(shows)),
+        "{provider}: {events:#?}"
+    );
+    for e in &events {
+        assert!(
+            !e.contains(SECRET) && !e.contains("0123456789abcdef0123456789abcdef"),
+            "{e}"
+        );
+        assert!(!e.starts_with("ERROR"), "{e}");
+    }
 }
 
 #[tokio::test]
