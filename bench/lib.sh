@@ -13,9 +13,9 @@ cpu() {
   echo "$total"
 }
 
-# rps VARIANT ROUTE SECONDS -> "req/s cpu-µs-per-request" (wrk on CPU 0, a random cookie of
-# the variant's list per request; the app's CPU time over the run)
-rps() {
+# rps_n VARIANT ROUTE SECONDS -> "req/s cpu-µs-per-request requests" (wrk on CPU 0, a random
+# cookie of the variant's list per request; the app's CPU time over the run)
+rps_n() {
   local before after out
   before=$(cpu "${APP[$1]}")
   out=$(COOKIES="$WORK/$1.cookies" taskset -c 0 wrk -t1 -c"$C" -d"${3}s" -s bench/node/random-cookie.lua \
@@ -23,8 +23,12 @@ rps() {
   after=$(cpu "${APP[$1]}")
   echo "$out" | awk -v t="$((after - before))" -v hz="$TICK" '
     / requests in / { n = $1 } /^Requests\/sec/ { r = $2 }
-    END { printf "%s %.2f\n", r, t / hz * 1e6 / n }'
+    END { printf "%s %.2f %d\n", r, t / hz * 1e6 / n, n }'
 }
+
+# rps VARIANT ROUTE SECONDS -> "req/s cpu-µs-per-request" (wrk on CPU 0, a random cookie of
+# the variant's list per request; the app's CPU time over the run)
+rps() { rps_n "$@" | awk '{ print $1, $2 }'; }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 

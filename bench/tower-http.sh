@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Session cost in axum: polysession (memory, Redis with its client-side cache) against
+# tower-sessions (MemoryStore, tower-sessions-redis-store on fred) and no session, in one run
+# with wrk: 1000 pre-created sessions per layer, a random cookie per request, routes /read
+# (reads n), /incr (n += 1) and /raw (no session). Each app is the same axum binary
+# (bench/tower, its own cargo project) on one worker thread, pinned to CPU 1; wrk and Redis
+# run on CPU 0. Prints req/s, the session cost in µs per request (1/rps - 1/rps_raw of the
+# same app), the app's CPU per request and Redis commands per request (INFO commandstats,
+# top-level commands only), as the median of interleaved rounds.
+# Usage: bash bench/tower-http.sh [connections] [seconds] [rounds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+C=${1:-16}
+SECS=${2:-5}
+ROUNDS=${3:-3}
+source scripts/services.sh
+need wrk wrk
+start_redis
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/polysession/target-bench}
+cargo build --release -q --manifest-path bench/tower/Cargo.toml
+BIN="$CARGO_TARGET_DIR/release/polysession-bench-tower"
+WORK=$(mktemp -d)
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+variants="none polysession-memory polysession-redis tower-memory tower-redis"
+port=18300
+declare -A PORT APP
+for v in $variants; do
+  port=$((port + 1))
+  PORT[$v]=$port
+  taskset -c 1 "$BIN" "$v" "$port" >/dev/null &
+  PIDS+=($!)
+  APP[$v]=$!
+done
+source bench/lib.sh
+for v in $variants; do wait_port "${PORT[$v]}" "$v"; done
+for v in $variants; do
+  for _ in $(seq 1000); do
+    curl -s -o /dev/null -D - "http://127.0.0.1:${PORT[$v]}/incr" | awk 'tolower($1) == "set-cookie:" { split($2, a, ";"); print a[1] }'
+  done >"$WORK/$v.cookies"
+  [ -s "$WORK/$v.cookies" ] || echo "x=1" >"$WORK/$v.cookies"
+done
+
+# Top-level Redis commands so far: every command's calls, less those our scripts run inside.
+redis_calls() {
+  redis-cli -p 6379 INFO commandstats | tr -d '\r' | awk -F'[:=,]' '
+    /^cmdstat_/ { name = substr($1, 9); calls = $3
+      if (name !~ /^(hget|hset|pexpireat|exists|rename|info)$/) total += calls }
+    END { print total + 0 }'
+}
+
+declare -A RPS CPU CMD
+for route in /read /incr /raw; do
+  for v in $variants; do rps "$v" "$route" 2 >/dev/null; done # warm up
+done
+for _ in $(seq "$ROUNDS"); do
+  for route in /read /incr /raw; do
+    for v in $variants; do
+      before=$(redis_calls)
+      read -r r c n < <(rps_n "$v" "$route" "$SECS")
+      after=$(redis_calls)
+      RPS[$v$route]="${RPS[$v$route]:-} $r"
+      CPU[$v$route]="${CPU[$v$route]:-} $c"
+      CMD[$v$route]="${CMD[$v$route]:-} $(awk -v d="$((after - before))" -v n="$n" 'BEGIN { printf "%.3f", d / n }')"
+    done
+  done
+done
+for key in "${!RPS[@]}"; do
+  RPS[$key]=$(echo "${RPS[$key]}" | median)
+  CPU[$key]=$(echo "${CPU[$key]}" | median)
+  CMD[$key]=$(echo "${CMD[$key]}" | median)
+done
+
+printf '\naxum 0.8, one worker thread, wrk -c%s, median of %s rounds of %ss, 1000 sessions, random cookie per request\n\n' "$C" "$ROUNDS" "$SECS"
+printf '| route | layer | req/s | session cost µs/req (1/rps - 1/rps_raw) | app CPU µs/req | session CPU µs/req | Redis commands/req |\n|---|---|---|---|---|---|---|\n'
+for route in /read /incr; do
+  for v in $variants; do
+    [ "$v" = none ] && continue
+    awk -v r="$route" -v v="$v" -v x="${RPS[$v$route]}" -v b="${RPS[$v/raw]}" -v c="${CPU[$v$route]}" -v cb="${CPU[$v/raw]}" -v k="${CMD[$v$route]}" '
+      BEGIN { printf "| %s | %s | %.0f | %.1f | %.1f | %.1f | %s |\n", r, v, x, (1/x - 1/b) * 1e6, c, c - cb, k }'
+  done
+done
+printf '| /raw | none | %.0f | — | %.1f | — | — |\n' "${RPS[none/raw]}" "${CPU[none/raw]}"
