@@ -171,6 +171,22 @@ impl MemcacheStore {
         body: Option<&[u8]>,
         multi: bool,
     ) -> Result<Vec<Reply>> {
+        let mut replies = Vec::new();
+        self.call_each(server, request, body, multi, |r| replies.push(r))
+            .await?;
+        Ok(replies)
+    }
+
+    /// As [`call`](Self::call), handing each reply to `each` as it is read instead of
+    /// collecting them (a `metadump` of every key would otherwise sit in memory).
+    async fn call_each(
+        &self,
+        server: &Server,
+        request: &str,
+        body: Option<&[u8]>,
+        multi: bool,
+        each: impl FnMut(Reply) + Send,
+    ) -> Result<()> {
         let fut = async {
             let pooled = server.idle.lock().await.pop();
             let mut conn = match pooled {
@@ -185,12 +201,12 @@ impl MemcacheStore {
                 out.extend_from_slice(b"\r\n");
             }
             conn.get_mut().write_all(&out).await?;
-            let replies = read_replies(&mut conn, multi).await?;
+            read_each(&mut conn, multi, each).await?;
             let mut idle = server.idle.lock().await;
             if idle.len() < MAX_IDLE {
                 idle.push(conn);
             }
-            Ok::<_, std::io::Error>(replies)
+            Ok::<_, std::io::Error>(())
         };
         match tokio::time::timeout(self.config.timeout, fut).await {
             Ok(Ok(r)) => Ok(r),
@@ -242,16 +258,28 @@ impl MemcacheStore {
 /// instead of buffered without bound.
 const MAX_LINE_BYTES: u64 = 8 << 10;
 
-/// Reads one reply line, or with `multi` every value and line up to `END` (or an error line).
-/// A malformed `VALUE` header, a value not followed by `\r\n`, a line longer than
-/// [`MAX_LINE_BYTES`] or a value announced above [`MAX_ITEM_BYTES`] is `InvalidData`: the
-/// connection is then out of step and is dropped by the caller.
+/// The replies of [`read_each`], collected (the unit tests and the fuzz target).
+#[cfg(any(test, feature = "fuzzing"))]
 async fn read_replies<R: AsyncBufRead + Unpin>(
     conn: &mut R,
     multi: bool,
 ) -> std::io::Result<Vec<Reply>> {
-    let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     let mut replies = Vec::new();
+    read_each(conn, multi, |r| replies.push(r)).await?;
+    Ok(replies)
+}
+
+/// Reads one reply line, or with `multi` every value and line up to `END` (or an error line),
+/// handing each reply to `each` as it is read. A malformed `VALUE` header, a value not
+/// followed by `\r\n`, a line longer than [`MAX_LINE_BYTES`] or a value announced above
+/// [`MAX_ITEM_BYTES`] is `InvalidData`: the connection is then out of step and is dropped by
+/// the caller.
+async fn read_each<R: AsyncBufRead + Unpin>(
+    conn: &mut R,
+    multi: bool,
+    mut each: impl FnMut(Reply),
+) -> std::io::Result<()> {
+    let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     loop {
         let mut line = String::new();
         let n = (&mut *conn)
@@ -289,17 +317,17 @@ async fn read_replies<R: AsyncBufRead + Unpin>(
                 return Err(invalid("a value not followed by \\r\\n".into()));
             }
             data.truncate(len);
-            replies.push(Reply::Value { data, cas });
+            each(Reply::Value { data, cas });
             continue;
         }
         let error =
             line == "ERROR" || line.starts_with("SERVER_ERROR") || line.starts_with("CLIENT_ERROR");
         let end = line == "END";
         if !end {
-            replies.push(Reply::Line(line));
+            each(Reply::Line(line));
         }
         if !multi || end || error {
-            return Ok(replies);
+            return Ok(());
         }
     }
 }
@@ -409,13 +437,12 @@ impl Store for MemcacheStore {
 
     async fn count(&self, now_ms: u64) -> Result<u64> {
         let now = now_ms / 1000;
+        let prefix = self.config.prefix.as_bytes();
         let mut n = 0;
         for server in &self.servers {
-            for reply in self
-                .call(server, "lru_crawler metadump all", None, true)
-                .await?
-            {
-                let Reply::Line(line) = reply else { continue };
+            // One line per item, counted as it arrives: nothing of the dump is kept.
+            self.call_each(server, "lru_crawler metadump all", None, true, |reply| {
+                let Reply::Line(line) = reply else { return };
                 let mut key = None;
                 let mut exp: i64 = -1;
                 for field in line.split(' ') {
@@ -425,12 +452,12 @@ impl Store for MemcacheStore {
                         exp = e.parse().unwrap_or(-1);
                     }
                 }
-                let ours =
-                    key.is_some_and(|k| unescape(k).starts_with(self.config.prefix.as_bytes()));
+                let ours = key.is_some_and(|k| unescape(k).starts_with(prefix));
                 if ours && (exp < 0 || exp as u64 > now) {
                     n += 1;
                 }
-            }
+            })
+            .await?;
         }
         Ok(n)
     }
