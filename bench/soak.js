@@ -17,7 +17,13 @@ const { homedir } = require('node:os');
 const { join } = require('node:path');
 const { createInterface } = require('node:readline');
 
-const [provider = 'memory', seconds = '600', concurrency = '16', providerConfig] = process.argv.slice(2);
+const [provider = 'memory', seconds = '600', concurrency = '16', given] = process.argv.slice(2);
+// The network stores have no default address in the demo: the local test servers' by default.
+const LOCAL = {
+  redis: JSON.stringify({ save_path: process.env.POLYSESSION_REDIS ?? '127.0.0.1:6379', prefix: 'soak:' }),
+  memcache: process.env.POLYSESSION_MEMCACHE ?? '127.0.0.1:11211',
+};
+const providerConfig = given ?? LOCAL[provider];
 const target = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/polysession/target');
 const bin =
   process.env.POLYSESSION_DEMO_BIN ??
