@@ -15,9 +15,7 @@ pub use cache::{CacheStats, ClientCache};
 use polysession_core::{
     async_trait, Capabilities, Config, Error, Expect, IdGenerator, Record, Result, Store,
 };
-use redis::aio::{
-    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
-};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRoutingInfo};
@@ -467,11 +465,10 @@ fn percent(s: &str) -> String {
 }
 
 enum Conn {
-    /// `redis` without the cache: the crate reconnects by itself.
-    Managed(ConnectionManager),
     Cluster(ClusterConnection),
-    /// `redis` with the cache, and `redis_sentinel`: one multiplexed connection we replace
-    /// ourselves, so that a new one turns tracking on (and, behind Sentinel, finds the master).
+    /// `redis` and `redis_sentinel`: one multiplexed connection we replace ourselves after a
+    /// failure, so that a new one turns tracking on (and, behind Sentinel, finds the master),
+    /// and the call that met the failure is tried once more on it.
     Direct(Box<Direct>),
 }
 
@@ -812,21 +809,10 @@ impl RedisStore {
             .get_or_try_init(|| async {
                 let c = &self.config;
                 match c.mode {
-                    Mode::Standalone if self.cache.is_some() => Ok(self.direct(Source::Client {
+                    Mode::Standalone => Ok(self.direct(Source::Client {
                         resp3: Box::new(self.client(ProtocolVersion::RESP3)?),
                         resp2: Box::new(self.client(ProtocolVersion::RESP2)?),
                     })),
-                    Mode::Standalone => {
-                        let client = self.client(ProtocolVersion::RESP2)?;
-                        let cfg = ConnectionManagerConfig::new()
-                            .set_connection_timeout(Some(c.timeout))
-                            .set_response_timeout(Some(c.timeout))
-                            .set_number_of_retries(1);
-                        let manager = ConnectionManager::new_with_config(client, cfg)
-                            .await
-                            .map_err(|e| self.redis_err(e))?;
-                        Ok(Conn::Managed(manager))
-                    }
                     Mode::Cluster => {
                         let mut b = ClusterClient::builder(c.addrs.iter().map(|a| c.url(a, false)))
                             .connection_timeout(c.timeout)
@@ -867,9 +853,6 @@ impl RedisStore {
     {
         self.timed(async {
             match self.connect().await? {
-                Conn::Managed(m) => f(AnyConn::Managed(m.clone()))
-                    .await
-                    .map_err(|e| self.redis_err(e)),
                 Conn::Cluster(c) => f(AnyConn::Cluster(c.clone()))
                     .await
                     .map_err(|e| self.redis_err(e)),
@@ -913,7 +896,6 @@ fn is_failover(e: &RedisError) -> bool {
 
 /// A cloned connection of any mode, usable by `Script` and `Cmd`.
 enum AnyConn {
-    Managed(ConnectionManager),
     Cluster(ClusterConnection),
     Plain(MultiplexedConnection),
 }
@@ -921,7 +903,6 @@ enum AnyConn {
 impl ConnectionLike for AnyConn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> redis::RedisFuture<'a, Value> {
         match self {
-            AnyConn::Managed(c) => c.req_packed_command(cmd),
             AnyConn::Cluster(c) => c.req_packed_command(cmd),
             AnyConn::Plain(c) => c.req_packed_command(cmd),
         }
@@ -934,7 +915,6 @@ impl ConnectionLike for AnyConn {
         count: usize,
     ) -> redis::RedisFuture<'a, Vec<Value>> {
         match self {
-            AnyConn::Managed(c) => c.req_packed_commands(cmd, offset, count),
             AnyConn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
             AnyConn::Plain(c) => c.req_packed_commands(cmd, offset, count),
         }
@@ -942,7 +922,6 @@ impl ConnectionLike for AnyConn {
 
     fn get_db(&self) -> i64 {
         match self {
-            AnyConn::Managed(c) => c.get_db(),
             AnyConn::Cluster(c) => c.get_db(),
             AnyConn::Plain(c) => c.get_db(),
         }
