@@ -97,11 +97,18 @@ impl RequestInfo<'_> {
     }
 }
 
-/// The session `Set-Cookie` value carrying `value`, with beego's attributes.
-pub(crate) fn set_cookie(config: &Config, value: &str, https: bool, now_ms: u64) -> String {
+/// The session `Set-Cookie` value carrying `value`, with beego's attributes and a lifetime of
+/// `lifetime` seconds (`0`: a browser-session cookie).
+pub(crate) fn set_cookie(
+    config: &Config,
+    value: &str,
+    https: bool,
+    now_ms: u64,
+    lifetime: u64,
+) -> String {
     let mut c = base(config, value, https);
-    if config.cookie_lifetime > 0 {
-        let secs = config.cookie_lifetime.min(400 * 24 * 3600) as i64;
+    if lifetime > 0 {
+        let secs = lifetime.min(400 * 24 * 3600) as i64;
         c.set_max_age(Duration::seconds(secs));
         if let Ok(at) = OffsetDateTime::from_unix_timestamp((now_ms / 1000) as i64 + secs) {
             c.set_expires(at);
@@ -199,7 +206,7 @@ mod tests {
             domain: "example.com".into(),
             ..Config::default()
         };
-        let over_http = set_cookie(&config, "abc", false, 0);
+        let over_http = set_cookie(&config, "abc", false, 0, 60);
         assert!(over_http.starts_with("beegosessionID=abc"));
         for part in [
             "Path=/",
@@ -212,7 +219,7 @@ mod tests {
             assert!(over_http.contains(part), "{over_http} lacks {part}");
         }
         assert!(!over_http.contains("Secure"));
-        assert!(set_cookie(&config, "abc", true, 0).contains("Secure"));
+        assert!(set_cookie(&config, "abc", true, 0, 60).contains("Secure"));
         let plain = set_cookie(
             &Config {
                 same_site: SameSite::Unset,
@@ -221,6 +228,7 @@ mod tests {
             },
             "v",
             true,
+            0,
             0,
         );
         assert_eq!(plain, "beegosessionID=v; Path=/");

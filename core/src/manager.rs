@@ -446,7 +446,8 @@ impl Manager {
             }
             (_, Some(value)) => {
                 if c.enable_set_cookie {
-                    release.set_cookie = Some(set_cookie(c, &value, session.https, now));
+                    let lifetime = session.cookie_lifetime.unwrap_or(c.cookie_lifetime);
+                    release.set_cookie = Some(set_cookie(c, &value, session.https, now, lifetime));
                     release.no_store = true;
                 }
                 if c.sid_in_header && (session.is_new() || session.id_changed) {
@@ -466,11 +467,15 @@ impl Manager {
         s: &Session,
         now: u64,
     ) -> Result<(Outcome, Option<String>)> {
-        let sliding = self.inner.config.cookie_lifetime > 0;
+        let lifetime = s
+            .cookie_lifetime
+            .unwrap_or(self.inner.config.cookie_lifetime);
+        let sliding = lifetime > 0;
         if s.is_modified() {
             return Ok(match self.write_changes(store, s, now).await? {
                 Some(id) => {
-                    let send = s.is_new() || s.id_changed || sliding;
+                    // A lifetime set in this request is sent with the write that may change it.
+                    let send = s.is_new() || s.id_changed || sliding || s.cookie_lifetime.is_some();
                     (Outcome::Written, send.then_some(id))
                 }
                 None => (Outcome::Gone, None),

@@ -82,6 +82,9 @@ pub struct Session {
     pub(crate) destroyed: bool,
     /// The request came over HTTPS (or a trusted proxy said so).
     pub(crate) https: bool,
+    /// This response's cookie lifetime in seconds, overriding the config's
+    /// ([`Session::set_cookie_lifetime`]).
+    pub(crate) cookie_lifetime: Option<u64>,
 }
 
 impl Session {
@@ -98,7 +101,28 @@ impl Session {
             id_changed: false,
             destroyed: false,
             https,
+            cookie_lifetime: None,
         }
+    }
+
+    /// Sets the lifetime of the cookie this response sends, in seconds, in place of
+    /// [`Config::cookie_lifetime`](crate::Config::cookie_lifetime): `0` makes it a
+    /// browser-session cookie (no `Max-Age`), more makes it persistent, capped at 400 days as
+    /// the config's is. This is what Flask's `session.permanent` and express-session's
+    /// `req.session.cookie.maxAge` do for one session.
+    ///
+    /// It holds for this request only and is not stored: a host calls it on each request
+    /// that should use it (Flask keeps `_permanent` in the session's own data). A session
+    /// given a lifetime sends its cookie with every write, so a changed lifetime reaches the
+    /// browser; a persistent one is also re-sent when its expiry is touched, as a sliding
+    /// config cookie is. The server-side idle and absolute limits do not change.
+    pub fn set_cookie_lifetime(&mut self, secs: u64) {
+        self.cookie_lifetime = Some(secs);
+    }
+
+    /// The cookie lifetime set by [`Session::set_cookie_lifetime`] in this request, if any.
+    pub fn cookie_lifetime(&self) -> Option<u64> {
+        self.cookie_lifetime
     }
 
     /// The session id (beego's `SessionID`).
@@ -240,9 +264,10 @@ impl Session {
 
     /// Forgets everything after a destroy: a later `set` starts a new session under `new_id`.
     pub(crate) fn reset(&mut self, new_id: String, now_ms: u64) {
-        let https = self.https;
+        let (https, cookie_lifetime) = (self.https, self.cookie_lifetime);
         *self = Session::fresh(new_id, now_ms, https);
         self.destroyed = true;
+        self.cookie_lifetime = cookie_lifetime;
     }
 }
 

@@ -188,6 +188,56 @@ fn first_release_sets_one_cookie_with_attributes_and_no_store() {
 }
 
 #[test]
+fn a_cookie_lifetime_set_for_one_session_overrides_the_config_in_its_response() {
+    let e = env(Config::builder()
+        .max_lifetime(100)
+        .touch_interval(10)
+        .build()
+        .unwrap());
+    let release = |s: Session| block_on(e.manager.release(s)).unwrap();
+    // "Remember me": a persistent cookie for this session, a browser-session one by default.
+    let mut s = block_on(e.manager.start(&RequestInfo::default())).unwrap();
+    s.set("user", "ann").unwrap();
+    s.set_cookie_lifetime(3600);
+    assert_eq!(s.cookie_lifetime(), Some(3600));
+    let r = release(s);
+    let c = r.set_cookie.clone().unwrap();
+    assert!(c.contains("Max-Age=3600") && c.contains("Expires="), "{c}");
+    let cookie = jar(&r);
+    // Not stored: a request that does not set it is the config's (no cookie, nothing due).
+    let r = release(e.open(&cookie));
+    assert_eq!((r.outcome, r.set_cookie), (Outcome::Unchanged, None));
+    // Set again and unchanged: the persistent cookie slides with a due touch only.
+    let mut s = e.open(&cookie);
+    s.set_cookie_lifetime(3600);
+    assert_eq!(release(s).set_cookie, None, "no touch due, no cookie");
+    e.clock.advance_ms(20_000);
+    let mut s = e.open(&cookie);
+    s.set_cookie_lifetime(3600);
+    let r = release(s);
+    assert_eq!(r.outcome, Outcome::Touched);
+    assert!(r.set_cookie.unwrap().contains("Max-Age=3600"));
+    // Back to a browser-session cookie: the write sends it without Max-Age or Expires.
+    let mut s = e.open(&cookie);
+    s.set("remember", false).unwrap();
+    s.set_cookie_lifetime(0);
+    let r = release(s);
+    let c = r.set_cookie.clone().unwrap();
+    assert_eq!(jar(&r), cookie, "same id");
+    assert!(!c.contains("Max-Age") && !c.contains("Expires"), "{c}");
+    // It survives a regenerate, and a config lifetime is overridden by 0 too.
+    let e = env(Config::builder().cookie_lifetime(120).build().unwrap());
+    let cookie = e.create("a", json!(1));
+    let mut s = e.open(&cookie);
+    s.set_cookie_lifetime(0);
+    block_on(e.manager.regenerate(&mut s)).unwrap();
+    let r = block_on(e.manager.release(s)).unwrap();
+    let c = r.set_cookie.clone().unwrap();
+    assert_ne!(jar(&r), cookie);
+    assert!(!c.contains("Max-Age"), "{c}");
+}
+
+#[test]
 fn idle_expiry_is_checked_on_read() {
     let e = env(Config::builder().max_lifetime(60).build().unwrap());
     let cookie = e.create("a", json!(1));

@@ -1,7 +1,9 @@
 """Flask: ``Session(app, **options)`` makes ``flask.session`` server-side.
 
 After it, ``flask.session``, ``session.modified``, ``session.permanent``, ``session.clear()``
-and ``flash`` / ``get_flashed_messages`` work as with Flask's own session. Values are what
+and ``flash`` / ``get_flashed_messages`` work as with Flask's own session: a permanent
+session's cookie lasts ``PERMANENT_SESSION_LIFETIME``, another one ends with the browser
+(``SESSION_PERMANENT = True`` makes every session permanent unless it says otherwise). Values are what
 Flask's session accepts: JSON plus Flask's tagged types (``datetime``, ``bytes``, ``tuple``,
 ``Markup``, ``UUID``), stored with Flask's tags.
 
@@ -177,6 +179,11 @@ class PolysessionInterface(SessionInterface):
                     native.regenerate()
             if changed is not None or removed:
                 native.update(changed, removed or None)
+            permanent = dict.get(session, "_permanent")
+            if permanent is not None:
+                # ``session.permanent`` (Flask keeps it in the session as ``_permanent``): a
+                # cookie for PERMANENT_SESSION_LIFETIME, or one that ends with the browser.
+                native.set_cookie_lifetime(_seconds(app.permanent_session_lifetime) if permanent else 0)
             headers = self.manager.native.commit(
                 native,
                 vary=response.headers.get("Vary"),

@@ -472,6 +472,13 @@ impl Session {
         })
     }
 
+    /// Sets the lifetime of the cookie this response sends, in seconds (`0`: a
+    /// browser-session cookie), in place of the `cookieLifeTime` option; for this request
+    /// only. A session given one sends its cookie with every write.
+    fn set_cookie_lifetime(&self, py: Python<'_>, secs: u64) -> PyResult<()> {
+        self.with(py, |s| s.set_cookie_lifetime(secs))
+    }
+
     /// Adds a flash message under `level`.
     fn flash(&self, py: Python<'_>, level: &str, message: &str) -> PyResult<()> {
         self.with(py, |s| s.flash(level, message))

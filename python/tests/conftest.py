@@ -51,13 +51,19 @@ class Served:
         headers = kw.pop("headers", {})
         if cookie:
             headers["cookie"] = cookie
-        return self.client.get(path, headers=headers, **kw)
+        try:
+            return self.client.get(path, headers=headers, **kw)
+        finally:
+            self.client.cookies.clear()  # httpx keeps a jar by default
 
     def post(self, path: str, cookie: Optional[str] = None, **kw: Any) -> httpx.Response:
         headers = kw.pop("headers", {})
         if cookie:
             headers["cookie"] = cookie
-        return self.client.post(path, headers=headers, **kw)
+        try:
+            return self.client.post(path, headers=headers, **kw)
+        finally:
+            self.client.cookies.clear()  # httpx keeps a jar by default
 
 
 def cookie_of(response: httpx.Response) -> Optional[str]:

@@ -95,6 +95,50 @@ def test_flask_config_keys_map(serve_wsgi):
     assert "Secure" in attrs and "HttpOnly" not in attrs
 
 
+def test_session_permanent_sets_the_cookie_lifetime_of_that_session(serve_wsgi):
+    def app_with(config):
+        app = counter_app(config={"PERMANENT_SESSION_LIFETIME": datetime.timedelta(hours=1), **config})
+
+        @app.route("/login")
+        def login():
+            session["user"] = "ann"
+            session.permanent = request.args.get("remember") == "1"
+            return "in"
+
+        @app.route("/forget")
+        def forget():
+            session.permanent = False
+            return "forgotten"
+
+        return app
+
+    def lifetime(r):
+        attrs = {p.strip().split("=")[0] for p in r.headers["set-cookie"].split(";")[1:]}
+        max_age = [p.strip() for p in r.headers["set-cookie"].split(";") if p.strip().startswith("Max-Age=")]
+        assert ("Expires" in attrs) == bool(max_age), r.headers["set-cookie"]
+        return max_age[0] if max_age else None
+
+    s = serve_wsgi(app_with({}))
+    # Flask's default: a cookie that ends with the browser.
+    assert lifetime(s.get("/")) is None
+    # "Remember me": this session's cookie lasts PERMANENT_SESSION_LIFETIME ...
+    r = s.get("/login?remember=1")
+    assert lifetime(r) == "Max-Age=3600"
+    cookie = cookie_of(r)
+    assert s.get("/peek", cookie=cookie).json() == {"user": "ann", "_permanent": True}
+    # ... and is sent again with each change, as Flask does ...
+    r = s.get("/", cookie=cookie)
+    assert lifetime(r) == "Max-Age=3600" and cookie_of(r) == cookie
+    # ... until it is made a browser-session cookie again, under the same id.
+    r = s.get("/forget", cookie=cookie)
+    assert lifetime(r) is None and cookie_of(r) == cookie
+    assert lifetime(s.get("/login")) is None
+    # SESSION_PERMANENT makes every session permanent, unless it says otherwise.
+    s = serve_wsgi(app_with({"SESSION_PERMANENT": True}))
+    assert lifetime(s.get("/")) == "Max-Age=3600"
+    assert lifetime(s.get("/login")) is None
+
+
 def test_bad_cookies_give_a_fresh_session(serve_wsgi):
     s = serve_wsgi(counter_app())
     for bad in ["session=", "session=zz", "session=" + "a" * 5000, "session=%ff%fe", "session=\u00e9t\u00e9"]:
