@@ -1,12 +1,13 @@
 // The hostile-traffic script (hostile.js) against every host: the Rust demo on files (with
 // canaries around the save path), memory and sealed cookies; the Worker example on its KV and
-// on sealed cookies; the Express, Flask and Starlette examples on files. Prints what it tried.
+// on sealed cookies in Node, under Deno and in workerd; the Express, Flask and Starlette
+// examples on files. Prints what it tried.
 import { describe, it, after } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostile } from './hostile.js';
-import { rustHost, expressHost, pythonHost, workerHost } from './hosts.js';
+import { rustHost, expressHost, pythonHost, workerHost, denoHost, workerdHost } from './hosts.js';
 
 const hosts = [
   [await rustHost('file'), true],
@@ -14,6 +15,10 @@ const hosts = [
   [await rustHost('cookie'), false],
   [await workerHost('kv'), false],
   [await workerHost('cookie'), false],
+  [await denoHost('kv'), false],
+  [await denoHost('cookie'), false],
+  [await workerdHost('memory'), false],
+  [await workerdHost('cookie'), false],
   [await expressHost('file'), true],
   [await pythonHost('file', 'flask'), true],
   [await pythonHost('file', 'starlette'), true],
