@@ -1,6 +1,7 @@
 //! `polysession-bench-tower VARIANT PORT`: serves `/read` (reads `n`), `/incr` (`n += 1`) and
 //! `/raw` (no session) on 127.0.0.1:PORT, on a runtime with one worker thread. VARIANT is
-//! `none`, `polysession-memory`, `polysession-redis`, `tower-memory` or `tower-redis`. Redis
+//! `none`, `polysession-memory`, `polysession-redis`, `polysession-redis-uncached` (the
+//! client-side cache off), `tower-memory` or `tower-redis`. Redis
 //! is 127.0.0.1:6379 (`REDIS_URL` to change it); each variant uses its own key prefix.
 
 use axum::routing::get;
@@ -63,7 +64,9 @@ fn tower_sessions<S: tower_sessions::SessionStore + Clone>(store: S) -> Router {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(variant), Some(port)) = (args.get(1), args.get(2).and_then(|p| p.parse::<u16>().ok())) else {
+    let (Some(variant), Some(port)) =
+        (args.get(1), args.get(2).and_then(|p| p.parse::<u16>().ok()))
+    else {
         eprintln!("usage: polysession-bench-tower VARIANT PORT");
         std::process::exit(2);
     };
@@ -79,6 +82,11 @@ fn main() {
             "polysession-redis" => polysession(
                 "redis",
                 &serde_json::json!({"save_path": redis, "prefix": "bench:poly:"}).to_string(),
+            ),
+            "polysession-redis-uncached" => polysession(
+                "redis",
+                &serde_json::json!({"save_path": redis, "prefix": "bench:polyu:", "client_cache": false})
+                    .to_string(),
             ),
             "tower-memory" => tower_sessions(tower_sessions::MemoryStore::default()),
             "tower-redis" => {
