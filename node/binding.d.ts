@@ -70,6 +70,11 @@ export declare class RawSession {
   keys(): Array<string>
   /** Every key and value, as JSON text of an object. */
   data(): string
+  /**
+   * Sets the lifetime of the cookie this response sends, in seconds (`0`: a
+   * browser-session cookie), in place of the configured one; for this request only.
+   */
+  setCookieLifetime(secs: number): void
   /** Adds a flash message under `level`. */
   flash(level: string, message: string): void
   /** The pending flash messages by level, as JSON text, removed as they are read. */

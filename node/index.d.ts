@@ -110,6 +110,8 @@ export declare class Session {
   delete(key: string): boolean;
   flush(): void;
   keys(): string[];
+  /** The lifetime of the cookie this response sends, in seconds (0: a browser-session cookie). */
+  setCookieLifetime(secs: number): void;
   flash(level: string, message: string): void;
   takeFlash(): Record<string, string[]>;
   toJSON(): Record<string, unknown>;

@@ -111,6 +111,25 @@ impl Handle {
         self.with(|s| s.set_value(key, value))?
     }
 
+    /// Sets the lifetime of the cookie this response sends ([`Session::set_cookie_lifetime`])
+    /// from a host's number of seconds: `0` for a browser-session cookie, a fraction rounded
+    /// up.
+    ///
+    /// # Errors
+    /// `BAD_INPUT` for a negative, infinite or NaN number, or when the session is busy or
+    /// committed.
+    pub fn set_cookie_lifetime(&self, secs: f64) -> Result<()> {
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("cookie lifetime must be a number of seconds, 0 or more (got {secs})"),
+            ));
+        }
+        // Past 400 days the core caps it anyway; `as` saturates a larger float.
+        let secs = secs.ceil() as u64;
+        self.with(|s| s.set_cookie_lifetime(secs))
+    }
+
     /// Applies many changes at once: `set` is the JSON text of an object of the keys to
     /// store, `delete` the keys to remove (a host that diffs its own view of the session
     /// sends what changed in one call).
@@ -236,5 +255,20 @@ mod tests {
         assert!(released.set_cookie.is_some());
         let err = handle.set_json("late", "1").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadInput);
+    }
+
+    #[test]
+    fn a_host_cookie_lifetime_is_checked_and_rounded_up() {
+        let (manager, handle) = open();
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            let err = handle.set_cookie_lifetime(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadInput, "{bad}");
+        }
+        handle.set_cookie_lifetime(59.2).unwrap();
+        assert_eq!(handle.with(|s| s.cookie_lifetime()).unwrap(), Some(60));
+        handle.set_json("k", "1").unwrap();
+        let released = futures_executor::block_on(handle.commit(&manager)).unwrap();
+        let cookie = released.set_cookie.unwrap();
+        assert!(cookie.contains("Max-Age=60"), "{cookie}");
     }
 }

@@ -69,6 +69,23 @@ const done = (promise, cb) => {
 
 const STATE = Symbol('polysession');
 const COOKIE = Symbol('cookie');
+const MAX_AGE_SET = Symbol('maxAge set');
+
+/** A request's copy of the cookie view; an assignment to `maxAge` is remembered. */
+function cookieCopy(view) {
+  const cookie = { ...view };
+  let maxAge = view.maxAge;
+  Object.defineProperty(cookie, 'maxAge', {
+    get: () => maxAge,
+    set: (value) => {
+      maxAge = value;
+      cookie[MAX_AGE_SET] = true;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  return cookie;
+}
 
 /**
  * `req.session`: the session's values as its own enumerable properties, express-session's
@@ -81,12 +98,13 @@ class RequestSession {
 
   get cookie() {
     // A copy per request: code may change it (req.session.cookie.maxAge = ...).
-    this[COOKIE] ??= { ...this[STATE].manager.cookie };
+    this[COOKIE] ??= cookieCopy(this[STATE].manager.cookie);
     return this[COOKIE];
   }
 
   set cookie(value) {
     this[COOKIE] = value;
+    if (value && typeof value === 'object' && 'maxAge' in value) value[MAX_AGE_SET] = true;
   }
 
   regenerate(cb) {
@@ -181,6 +199,15 @@ class State {
     }
   }
 
+  /** `req.session.cookie.maxAge` changed in this request (express-session's "remember me"):
+   * this response's cookie gets that lifetime (`null`: a browser-session cookie). */
+  cookieLifetime() {
+    const cookie = this.req.session === this.session ? this.session[COOKIE] : undefined;
+    if (!cookie?.[MAX_AGE_SET]) return;
+    const ms = cookie.maxAge;
+    call(() => this.raw.setCookieLifetime(typeof ms === 'number' && ms > 0 ? ms / 1000 : 0));
+  }
+
   async regenerate() {
     // express-session's regenerate gives a new, empty session; the old id dies.
     await call(() => this.raw.regenerate());
@@ -205,7 +232,10 @@ class State {
   /** Commits the session and sets its headers on `res`: at once, or a promise when the
    * store does I/O. */
   commit(res) {
-    if (!this.destroyed) this.diff();
+    if (!this.destroyed) {
+      this.diff();
+      this.cookieLifetime();
+    }
     const header = (name) => {
       const v = res.getHeader(name);
       return v === undefined ? undefined : Array.isArray(v) ? v.join(', ') : String(v);

@@ -59,6 +59,9 @@ class FallbackSession {
   data() {
     return JSON.stringify(this.inner.toJSON());
   }
+  setCookieLifetime(secs) {
+    this.inner.setCookieLifetime(secs);
+  }
   flash(level, message) {
     this.inner.flash(level, message);
   }

@@ -107,6 +107,12 @@ class Session {
     return call(() => this.#raw.keys());
   }
 
+  /** The lifetime of the cookie this response sends, in seconds (0: a browser-session
+   * cookie), in place of the configured one; for this request only. */
+  setCookieLifetime(secs) {
+    call(() => this.#raw.setCookieLifetime(Number(secs)));
+  }
+
   flash(level, message) {
     call(() => this.#raw.flash(String(level), String(message)));
   }

@@ -345,6 +345,13 @@ impl RawSession {
         self.with(|s| serde_json::Value::Object(s.data().clone()).to_string())
     }
 
+    /// Sets the lifetime of the cookie this response sends, in seconds (`0`: a
+    /// browser-session cookie), in place of the configured one; for this request only.
+    #[napi]
+    pub fn set_cookie_lifetime(&self, secs: f64) -> Result<()> {
+        self.handle.set_cookie_lifetime(secs).map_err(to_js)
+    }
+
     /// Adds a flash message under `level`.
     #[napi]
     pub fn flash(&self, level: String, message: String) -> Result<()> {

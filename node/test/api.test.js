@@ -151,6 +151,19 @@ describe('the fetch helper', () => {
     assert.equal(await m.count(), 1);
   });
 
+  it('gives one session a cookie lifetime of its own for the response', async () => {
+    const m = new Manager({ maxLifetime: 60 });
+    const s = await m.start(get());
+    assert.throws(() => s.setCookieLifetime(-1), { code: 'BAD_INPUT' });
+    s.set('n', 1);
+    s.setCookieLifetime(3600);
+    const res = await m.commit(s, new Response('ok'));
+    assert.match(res.headers.get('set-cookie'), /; Max-Age=3600; /);
+    const again = await m.start(get(jar(res)));
+    again.set('n', 2);
+    assert.equal((await m.commit(again, new Response('ok'))).headers.get('set-cookie'), null, 'not stored: the config again');
+  });
+
   it('gives errors the response every host gives', () => {
     const outage = errorResponse(Object.assign(new Error('STORE_UNAVAILABLE: x'), { name: 'PolysessionError', code: 'STORE_UNAVAILABLE' }));
     assert.equal(outage.status, 503);
@@ -252,5 +265,49 @@ describe('JS stores', () => {
     const cookie = jar(await m.commit(s, new Response(null)));
     assert.equal((await m.start(get(cookie))).get('sync'), true);
     await assert.rejects(m.count(), { code: 'UNSUPPORTED' });
+  });
+});
+
+describe('req.session.cookie.maxAge in a request (remember me)', () => {
+  it('gives that response\'s cookie the lifetime; null makes it a browser-session cookie again', async () => {
+    const express = require('express');
+    const app = express().use(session({}));
+    app.get('/login', (req, res) => {
+      req.session.user = 'ann';
+      if (req.query.remember) req.session.cookie.maxAge = 30 * 24 * 3600 * 1000;
+      res.send('in');
+    });
+    app.get('/visit', (req, res) => {
+      req.session.visits = (req.session.visits ?? 0) + 1;
+      res.send('ok');
+    });
+    app.get('/forget', (req, res) => {
+      req.session.cookie.maxAge = null;
+      req.session.remember = false;
+      res.send('ok');
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const url = `http://127.0.0.1:${server.address().port}`;
+    const call = (path, cookie) => fetch(url + path, { headers: cookie ? { cookie } : {} });
+    try {
+      // express-session's default: a cookie that ends with the browser.
+      assert.doesNotMatch((await call('/login')).headers.get('set-cookie'), /Max-Age|Expires/);
+      const remembered = await call('/login?remember=1');
+      assert.match(remembered.headers.get('set-cookie'), /; Max-Age=2592000; /);
+      assert.match(remembered.headers.get('set-cookie'), /; Expires=/);
+      const cookie = jar(remembered);
+      // Later requests leave the browser's 30-day cookie alone, as express-session does
+      // without `rolling` ...
+      const visit = await call('/visit', cookie);
+      assert.equal(visit.status, 200);
+      assert.equal(visit.headers.get('set-cookie'), null);
+      // ... until the app makes it a browser-session cookie again, under the same id.
+      const forgotten = await call('/forget', cookie);
+      assert.equal(jar(forgotten), cookie);
+      assert.doesNotMatch(forgotten.headers.get('set-cookie'), /Max-Age|Expires/);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -98,7 +98,7 @@ class Session:
         data: Dict[str, Any] = _loads(self._native.data())
         return data
 
-    def set_cookie_lifetime(self, secs: int) -> None:
+    def set_cookie_lifetime(self, secs: float) -> None:
         """Sets the lifetime of the cookie this response sends, in seconds (``0``: a
         browser-session cookie), in place of the ``cookieLifeTime`` option, for this request
         only. A session given one sends its cookie with every write."""

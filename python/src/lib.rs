@@ -475,8 +475,10 @@ impl Session {
     /// Sets the lifetime of the cookie this response sends, in seconds (`0`: a
     /// browser-session cookie), in place of the `cookieLifeTime` option; for this request
     /// only. A session given one sends its cookie with every write.
-    fn set_cookie_lifetime(&self, py: Python<'_>, secs: u64) -> PyResult<()> {
-        self.with(py, |s| s.set_cookie_lifetime(secs))
+    fn set_cookie_lifetime(&self, py: Python<'_>, secs: f64) -> PyResult<()> {
+        self.handle
+            .set_cookie_lifetime(secs)
+            .map_err(|e| to_py(py, e))
     }
 
     /// Adds a flash message under `level`.

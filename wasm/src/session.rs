@@ -48,6 +48,14 @@ impl Session {
         self.with(|s| s.is_new())
     }
 
+    /// Sets the lifetime of the cookie this response sends, in seconds (`0`: a
+    /// browser-session cookie), in place of `cookieLifeTime`; for this request only. A session
+    /// given one sends its cookie with every write. Throws `BAD_INPUT` for a negative number.
+    #[wasm_bindgen(js_name = setCookieLifetime)]
+    pub fn set_cookie_lifetime(&self, secs: f64) -> JsResult<()> {
+        self.handle.set_cookie_lifetime(secs).map_err(to_js)
+    }
+
     /// The value under `key`, or `undefined`.
     #[wasm_bindgen(unchecked_return_type = "unknown")]
     pub fn get(&self, key: &str) -> JsResult<JsValue> {
