@@ -120,9 +120,10 @@ impl Handle {
     /// committed.
     pub fn set_cookie_lifetime(&self, secs: f64) -> Result<()> {
         if !secs.is_finite() || secs < 0.0 {
+            // No float in the text: formatting one links float printing into the wasm build.
             return Err(Error::new(
                 ErrorKind::BadInput,
-                format!("cookie lifetime must be a number of seconds, 0 or more (got {secs})"),
+                "cookie lifetime must be a number of seconds, 0 or more",
             ));
         }
         // Past 400 days the core caps it anyway; `as` saturates a larger float.
