@@ -52,6 +52,13 @@ wasm_size() {
   gz=$(gzip -9 -c "$file" | wc -c)
   awk -v r="$raw" -v g="$gz" 'BEGIN { printf "polysession_wasm_bg.wasm after wasm-opt -Oz --converge: %d bytes raw (%.1f KiB), %d bytes gzip -9 (%.1f KiB)\n", r, r / 1024, g, g / 1024 }' \
     | tee "$PKG/size.txt"
+  # A budget, so that a change linking something large (float printing is 9 KB gzip) fails
+  # the test command instead of passing unseen. Raise it on purpose, with the reason.
+  local budget=${POLYSESSION_WASM_GZIP_BUDGET:-156000}
+  if [ "$gz" -gt "$budget" ]; then
+    echo "polysession_wasm_bg.wasm is $gz bytes gzip, over the budget of $budget (POLYSESSION_WASM_GZIP_BUDGET)" >&2
+    return 1
+  fi
 }
 
 # Rust tests in Node (wasm-bindgen-test), then the JS suites in wasm/test.
