@@ -120,6 +120,26 @@ def test_server_side_provider_and_outage(serve_asgi, redis_addr):
     assert r.text == "503 session store unavailable, please retry (STORE_UNAVAILABLE)\n"
 
 
+def test_one_session_gets_a_cookie_lifetime_of_its_own(serve_asgi):
+    from polysession.starlette import current
+
+    async def remember(request: Request) -> PlainTextResponse:
+        request.session["user"] = "ann"
+        current(request).set_cookie_lifetime(30 * 24 * 3600)
+        return PlainTextResponse("ok")
+
+    app = create_app(secret_key=SECRET, max_age=None)
+    app.router.routes.append(Route("/remember", endpoint=remember))
+    s = serve_asgi(app)
+    r = s.get("/remember")
+    assert attrs(r.headers["set-cookie"])["max-age"] == str(30 * 24 * 3600)
+    # The others keep the arguments' lifetime: max_age=None, a browser-session cookie.
+    r = s.post("/update_session", json={"a": 1})
+    assert "max-age" not in attrs(r.headers["set-cookie"])
+    with pytest.raises(polysession.BadInputError):
+        polysession.Manager({}).native.start().set_cookie_lifetime(-1)
+
+
 def test_fifty_tasks_write_different_keys_of_one_session(serve_asgi):
     s = serve_asgi(create_app(provider="memory"))
     cookie = cookie_of(s.post("/update_session", json={"start": True}))

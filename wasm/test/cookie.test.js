@@ -71,6 +71,21 @@ describe('cookie provider', () => {
     assert.match(res.headers.get('set-cookie'), /^sid=/);
   });
 
+  it('gives one sealed session a cookie lifetime of its own for the response', async () => {
+    const m = manager([NEW]);
+    const session = await m.start(req());
+    assert.throws(() => session.setCookieLifetime(-1), { name: 'PolysessionError', code: 'BAD_INPUT' });
+    assert.throws(() => session.setCookieLifetime(Number.NaN), { code: 'BAD_INPUT' });
+    session.set('user', 'ann');
+    session.setCookieLifetime(86400);
+    const remembered = await m.commit(session, new Response('ok'));
+    assert.match(remembered.headers.get('set-cookie'), /; Max-Age=86400; /);
+    // Not stored: the next response's cookie is the config's again (a browser-session one).
+    const next = await m.start(req(remembered.headers.get('set-cookie').split(';')[0]));
+    next.set('n', 1);
+    assert.doesNotMatch((await m.commit(next, new Response('ok'))).headers.get('set-cookie'), /Max-Age/);
+  });
+
   it('needs keys of 32 bytes or more', () => {
     assert.throws(() => manager([]), { code: 'BAD_CONFIG', message: /providerConfig/ });
     assert.throws(() => manager(['short']), { code: 'BAD_CONFIG', message: /32/ });
