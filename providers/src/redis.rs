@@ -1081,6 +1081,9 @@ impl RedisStore {
 
     /// The compare-and-set script.
     async fn write_key(&self, key: &str, record: &Record, expect: Expect) -> Result<bool> {
+        if cfg!(polysession_bench_floor) {
+            return self.write_key_unchecked(key, record).await;
+        }
         let exp = expect_arg(expect);
         let done: i64 = self
             .with_conn(|mut c| {
@@ -1094,6 +1097,27 @@ impl RedisStore {
             })
             .await?;
         Ok(done == 1)
+    }
+
+    /// The floor of any one-command write, for `FLOOR=1 bash bench/tower-http.sh` only (built
+    /// with `RUSTFLAGS="--cfg polysession_bench_floor"`, which no feature sets): one
+    /// unconditional `HSET`, no version check and no new expiry. It loses concurrent updates
+    /// and can undo a logout; it exists to measure what the compare-and-set script costs.
+    async fn write_key_unchecked(&self, key: &str, record: &Record) -> Result<bool> {
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(key)
+            .arg("v")
+            .arg(record.version)
+            .arg("e")
+            .arg(record.expires_at_ms)
+            .arg("d")
+            .arg(&record.data[..]);
+        self.with_conn(|mut c| {
+            let cmd = cmd.clone();
+            async move { cmd.query_async::<i64>(&mut c).await }
+        })
+        .await?;
+        Ok(true)
     }
 
     /// The touch script.
