@@ -4,8 +4,10 @@
 //! `{"v":1,"created":<unix ms>,"data":{...}}`; a sealed cookie's plaintext adds
 //! `"id"` and `"expires"` (unix ms), since no store keeps them.
 
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::fmt;
 
 /// Format version written by this build.
 pub const FORMAT_VERSION: u8 = 1;
@@ -29,35 +31,140 @@ impl Payload {
 
     /// `None` for bytes that are not a payload of a version this build reads.
     ///
-    /// Read through a JSON [`Value`] rather than a derived `Deserialize`: a typed decode
-    /// formats its type errors eagerly, which links float formatting into the wasm build.
+    /// The envelope is read member by member ([`Envelope`]); only `data` becomes a map. A
+    /// derived `Deserialize` is not used: a typed decode formats its type errors eagerly,
+    /// which links float formatting into the wasm build.
     pub fn decode(bytes: &[u8]) -> Option<Payload> {
-        let Value::Object(mut m) = serde_json::from_slice(bytes).ok()? else {
-            return None;
-        };
-        if m.get("v")?.as_u64()? != u64::from(FORMAT_VERSION) {
+        let e: Envelope = serde_json::from_slice(bytes).ok()?;
+        if e.v?.as_u64()? != u64::from(FORMAT_VERSION) {
             return None;
         }
-        let optional = |v: Option<Value>| v.filter(|v| !v.is_null());
-        let id = match optional(m.remove("id")) {
-            None => None,
+        let id = match e.id {
+            None | Some(Value::Null) => None,
             Some(Value::String(id)) => Some(id),
             Some(_) => return None,
         };
-        let expires = match optional(m.remove("expires")) {
-            None => None,
+        let expires = match e.expires {
+            None | Some(Value::Null) => None,
             Some(v) => Some(v.as_u64()?),
         };
-        let Some(Value::Object(data)) = m.remove("data") else {
+        let Some(Value::Object(data)) = e.data else {
             return None;
         };
         Some(Payload {
             v: FORMAT_VERSION,
             id,
-            created: m.get("created")?.as_u64()?,
+            created: e.created?.as_u64()?,
             expires,
             data,
         })
+    }
+}
+
+/// The members of a payload as read, each still a JSON value (unknown members skipped; a
+/// repeated member keeps its last value, as a JSON object read into a map does). Reading
+/// them one by one spares building and dropping a map of the envelope on every read.
+struct Envelope {
+    v: Option<Value>,
+    id: Option<Value>,
+    created: Option<Value>,
+    expires: Option<Value>,
+    data: Option<Value>,
+}
+
+/// A member name of the envelope.
+enum Member {
+    V,
+    Id,
+    Created,
+    Expires,
+    Data,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = Member;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Member, E> {
+                Ok(match name {
+                    "v" => Member::V,
+                    "id" => Member::Id,
+                    "created" => Member::Created,
+                    "expires" => Member::Expires,
+                    "data" => Member::Data,
+                    _ => Member::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(Name)
+    }
+}
+
+impl<'de> Deserialize<'de> for Envelope {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members;
+        /// Anything but an object: no payload. Every method is spelled out so that no
+        /// default one formats the value it got (see [`Payload::decode`]).
+        fn not_an_object<E: de::Error>() -> Result<Envelope, E> {
+            Err(E::custom("a payload is a JSON object"))
+        }
+        impl<'de> Visitor<'de> for Members {
+            type Value = Envelope;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a payload object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Envelope, A::Error> {
+                let mut e = Envelope {
+                    v: None,
+                    id: None,
+                    created: None,
+                    expires: None,
+                    data: None,
+                };
+                while let Some(member) = m.next_key::<Member>()? {
+                    let slot = match member {
+                        Member::V => &mut e.v,
+                        Member::Id => &mut e.id,
+                        Member::Created => &mut e.created,
+                        Member::Expires => &mut e.expires,
+                        Member::Data => &mut e.data,
+                        Member::Other => {
+                            m.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = Some(m.next_value::<Value>()?);
+                }
+                Ok(e)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Envelope, E> {
+                not_an_object()
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Envelope, E> {
+                not_an_object()
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Envelope, E> {
+                not_an_object()
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Envelope, E> {
+                not_an_object()
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Envelope, E> {
+                not_an_object()
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Envelope, E> {
+                not_an_object()
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Envelope, A::Error> {
+                not_an_object()
+            }
+        }
+        d.deserialize_any(Members)
     }
 }
 
@@ -114,9 +221,24 @@ mod tests {
             br#"{"v":1,"created":1}"#,
             br#"{"v":1,"created":1,"data":{},"id":7}"#,
             br#"{"v":1,"created":1,"data":{},"expires":"soon"}"#,
+            // Not an object at all.
+            b"7",
+            b"-1.5e300",
+            b"true",
+            br#""{}""#,
+            b"[{}]",
+            br#"{"v":1,"created":1,"data":{}} x"#,
         ] {
-            assert!(Payload::decode(bad).is_none());
+            assert!(
+                Payload::decode(bad).is_none(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
+        // Unknown members of any shape are skipped; a repeated member keeps its last value.
+        let odd = br#"{"x":{"y":[1,{"z":null}]},"v":1,"created":1,"data":{"a":1},"data":{"b":2}}"#;
+        let p = Payload::decode(odd).unwrap();
+        assert_eq!(Value::Object(p.data), serde_json::json!({"b": 2}));
     }
 
     /// `tests/vectors/payloads.json` (docs/wire-format.md): every case decodes as listed or is
