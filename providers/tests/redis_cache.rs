@@ -63,22 +63,49 @@ fn server() -> Option<Server> {
     if !(have("redis-server") && have("redis-cli")) && missing("redis-server and redis-cli") {
         return None;
     }
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    // The free port can be taken again before the server binds it (the tests here run at
+    // once, and another one's listener may get it): then this server exits and another
+    // answers on the port. Try a few ports until the one answering is ours.
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        if answers_as(&mut child, port) {
+            return Some(Server { child, port });
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("no redis-server of this test came up on 5 free ports");
+}
+
+/// Whether `child` comes up and is the server answering on `port` (its `INFO` names its pid).
+fn answers_as(child: &mut Child, port: u16) -> bool {
+    let pid = format!("process_id:{}", child.id());
     let deadline = Instant::now() + Duration::from_secs(15);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "redis-server did not open {port}"
-        );
+    while Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
+        }
+        // `timeout`: whatever else holds the port may never answer.
+        let info = Command::new("timeout")
+            .args(["2", "redis-cli", "-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(["INFO", "server"])
+            .stderr(Stdio::null())
+            .output();
+        if let Ok(out) = info {
+            let text = String::from_utf8_lossy(&out.stdout);
+            if text.lines().any(|line| line.trim() == pid) {
+                return true;
+            }
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
-    Some(Server { child, port })
+    false
 }
 
 fn cli(port: u16, args: &[&str]) -> String {
