@@ -50,22 +50,17 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+#[path = "../../tests/support/free_port.rs"]
+mod support;
+use support::free_port;
 
 /// A fresh `redis-server`, or `None` (skipped) when it is not installed outside CI.
 fn server() -> Option<Server> {
     if !(have("redis-server") && have("redis-cli")) && missing("redis-server and redis-cli") {
         return None;
     }
-    // The free port can be taken again before the server binds it (the tests here run at
-    // once, and another one's listener may get it): then this server exits and another
-    // answers on the port. Try a few ports until the one answering is ours.
+    // Another test may still take the port before the server binds it: then this server
+    // exits and another answers on the port. Try a few ports until the one answering is ours.
     for _ in 0..5 {
         let port = free_port();
         let mut child = Command::new("redis-server")
