@@ -2,6 +2,7 @@
 
 use crate::error::SessionError;
 use axum::extract::FromRequestParts;
+use futures_util::lock::Mutex;
 use http::request::Parts;
 use polysession_bindings::RequestParts;
 use polysession_core::{Error, ErrorKind, Flashes, Manager};
@@ -9,7 +10,6 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
-use tokio::sync::Mutex;
 
 pub(crate) enum State {
     NotStarted,

@@ -4,16 +4,17 @@ use crate::error::default_response;
 use crate::extract::{Slot, State};
 use axum::body::Body;
 use axum::response::Response;
+use futures_util::lock::Mutex;
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, Request};
 use polysession_bindings::http as http_glue;
 use polysession_bindings::RequestParts;
 use polysession_core::{Error, Manager};
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tokio::sync::Mutex;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -97,15 +98,34 @@ fn first_header(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
+/// Every line of a response header, borrowed where it is UTF-8.
+fn header_lines(headers: &HeaderMap, name: header::HeaderName) -> Vec<Cow<'_, str>> {
+    headers
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        .collect()
+}
+
+/// A header value the host kit computed; the usual `Vary: Cookie` needs no copy.
+fn value(v: String) -> Option<HeaderValue> {
+    match v.as_str() {
+        "Cookie" => Some(HeaderValue::from_static("Cookie")),
+        _ => HeaderValue::try_from(v).ok(),
+    }
+}
+
 /// Adds the session's headers to `h`, merged by the host kit's rules.
 fn apply(release: &polysession_core::Release, h: &mut HeaderMap) {
-    let (vary, cache) = (
-        header_strings(h, header::VARY),
-        header_strings(h, header::CACHE_CONTROL),
-    );
-    let vary: Vec<&str> = vary.iter().map(String::as_str).collect();
-    let cache: Vec<&str> = cache.iter().map(String::as_str).collect();
-    let out = http_glue::response_headers(release, &vary, &cache);
+    let out = {
+        let (vary, cache) = (
+            header_lines(h, header::VARY),
+            header_lines(h, header::CACHE_CONTROL),
+        );
+        let vary: Vec<&str> = vary.iter().map(|v| v.as_ref()).collect();
+        let cache: Vec<&str> = cache.iter().map(|v| v.as_ref()).collect();
+        http_glue::response_headers(release, &vary, &cache)
+    };
     if let Some(cookie) = out.set_cookie.and_then(|c| HeaderValue::try_from(c).ok()) {
         h.append(header::SET_COOKIE, cookie);
     }
@@ -117,12 +137,12 @@ fn apply(release: &polysession_core::Release, h: &mut HeaderMap) {
             h.insert(name, id);
         }
     }
-    for (name, value) in [
+    for (name, v) in [
         (header::VARY, out.vary),
         (header::CACHE_CONTROL, out.cache_control),
     ] {
-        if let Some(value) = value.and_then(|v| HeaderValue::try_from(v).ok()) {
-            h.insert(name, value);
+        if let Some(v) = v.and_then(value) {
+            h.insert(name, v);
         }
     }
 }
@@ -157,7 +177,11 @@ where
                     .then(|| first_header(headers, config.header_name.as_str()))
                     .flatten(),
                 https: layer.https || req.uri().scheme_str() == Some("https"),
-                forwarded_proto: first_header(headers, "x-forwarded-proto"),
+                // Read only where the config trusts it; core ignores it otherwise.
+                forwarded_proto: config
+                    .trust_forwarded_proto
+                    .then(|| first_header(headers, "x-forwarded-proto"))
+                    .flatten(),
             };
             let mut req = req;
             let (kind, length) = (

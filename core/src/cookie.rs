@@ -57,11 +57,9 @@ impl RequestInfo<'_> {
     /// ```
     pub fn has_session_cookie(&self, config: &Config) -> bool {
         let name = config.cookie_name.as_str();
-        self.cookies.iter().any(|header| {
-            Cookie::split_parse(*header)
-                .flatten()
-                .any(|c| c.name() == name)
-        })
+        self.cookies
+            .iter()
+            .any(|header| named(header, name).next().is_some())
     }
 
     /// The values that may carry the session id, best first, and where they came from.
@@ -70,8 +68,8 @@ impl RequestInfo<'_> {
         let name = config.cookie_name.as_str();
         let mut found = Vec::new();
         for header in &self.cookies {
-            for cookie in Cookie::split_parse(*header).flatten() {
-                if cookie.name() == name && found.len() < MAX_CANDIDATES {
+            for cookie in named(header, name) {
+                if found.len() < MAX_CANDIDATES {
                     found.push(cookie.value_trimmed().to_owned());
                 }
             }
@@ -95,6 +93,18 @@ impl RequestInfo<'_> {
         }
         (Vec::new(), crate::IdSource::New)
     }
+}
+
+/// The cookies called `name` in one `Cookie` header, in order, as the cookie crate's
+/// `Cookie::split_parse` reads them (pieces between `;`, each parsed, names trimmed). A piece
+/// that does not start with `name` once leading whitespace is trimmed cannot be one, and is
+/// skipped without being parsed: browsers send every cookie of the site in this header.
+fn named<'h>(header: &'h str, name: &'h str) -> impl Iterator<Item = Cookie<'h>> + 'h {
+    header
+        .split(';')
+        .filter(move |piece| piece.trim_start().starts_with(name))
+        .filter_map(|piece| Cookie::parse(piece).ok())
+        .filter(move |c| c.name() == name)
 }
 
 /// The session `Set-Cookie` value carrying `value`, with beego's attributes and a lifetime of
@@ -146,6 +156,33 @@ fn base<'c>(config: &'c Config, value: &'c str, https: bool) -> Cookie<'c> {
 mod tests {
     use super::*;
     use crate::IdSource;
+
+    /// Skipping pieces that cannot hold the name finds what parsing every piece finds.
+    #[test]
+    fn named_cookies_are_the_ones_split_parse_finds() {
+        let headers = [
+            "",
+            ";;; ;",
+            "a=1; sid=x; b=2; sid=y",
+            "sid=x",
+            "  sid  =  x  ; sid=\"q\"",
+            "sidx=1; xsid=2; sid; =sid; sid=",
+            "\u{a0}sid=nbsp; \tsid=tab; sid=a=b",
+            "SID=upper; sid=%20; sid=x; Path=/; HttpOnly",
+            "\u{fffd}=1; sid=\u{fffd}; ;sid=last",
+        ];
+        for header in headers {
+            for name in ["sid", "SID", "s", "sidx"] {
+                let ours: Vec<String> = named(header, name).map(|c| c.to_string()).collect();
+                let theirs: Vec<String> = Cookie::split_parse(header)
+                    .flatten()
+                    .filter(|c| c.name() == name)
+                    .map(|c| c.to_string())
+                    .collect();
+                assert_eq!(ours, theirs, "{name} in {header:?}");
+            }
+        }
+    }
 
     #[test]
     fn cookie_then_query_then_header() {

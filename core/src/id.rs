@@ -83,15 +83,23 @@ impl IdGenerator {
     pub fn is_valid(&self, id: &str) -> bool {
         match id.strip_prefix(self.prefix.as_str()) {
             Some(hex) => {
-                hex.len() == self.hex_len()
-                    && hex
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                hex.len() == self.hex_len() && hex.bytes().all(|b| LOWER_HEX[usize::from(b)])
             }
             None => false,
         }
     }
 }
+
+/// Which bytes are lowercase hex digits: one load per byte where a range test costs several.
+static LOWER_HEX: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b as u8, b'0'..=b'9' | b'a'..=b'f');
+        b += 1;
+    }
+    table
+};
 
 fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -120,6 +128,25 @@ mod tests {
         });
         assert_eq!(long.generate(&OsEntropy).unwrap().len(), 64);
         assert!(!long.is_valid(&a));
+    }
+
+    #[test]
+    fn only_lowercase_hex_digits_pass() {
+        let ids = IdGenerator::new(&Config::default());
+        let id = ids.generate(&OsEntropy).unwrap();
+        for b in 0..=255u8 {
+            let mut bytes = id.clone().into_bytes();
+            bytes[5] = b;
+            let Ok(other) = String::from_utf8(bytes) else {
+                continue;
+            };
+            let hex = b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+            assert_eq!(ids.is_valid(&other), hex, "byte {b}");
+        }
+        assert!(
+            !ids.is_valid(&format!("{}\u{e9}", &id[..id.len() - 2])),
+            "a 2-byte char"
+        );
     }
 
     #[test]

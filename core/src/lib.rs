@@ -10,6 +10,7 @@
 mod appconf;
 mod config;
 mod cookie;
+mod decoded;
 mod env;
 mod error;
 pub mod flash;

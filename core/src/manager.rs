@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::cookie::{removal_cookie, set_cookie, RequestInfo};
+use crate::decoded::{Data, Decoded};
 use crate::env::{Clock, Entropy, OsEntropy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::IdGenerator;
@@ -39,6 +40,8 @@ struct Inner {
     ids: IdGenerator,
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
+    /// Sessions decoded recently, by id and stored bytes (see [`Decoded`]).
+    decoded: Decoded,
 }
 
 /// Manages sessions for one configuration and one provider. Cheap to clone; share one per app.
@@ -182,6 +185,7 @@ impl ManagerBuilder {
                 backend,
                 clock,
                 entropy: self.entropy.unwrap_or_else(|| Arc::new(OsEntropy)),
+                decoded: Decoded::new(),
             }),
         })
     }
@@ -324,19 +328,28 @@ impl Manager {
         let Some(record) = store.read(id).await? else {
             return Ok(None);
         };
-        let Some(payload) = Payload::decode(&record.data) else {
-            return Ok(None);
+        let decoded = &self.inner.decoded;
+        let (created, data, hit) = match decoded.get(id, &record.data) {
+            Some((created, data)) => (created, data, true),
+            None => match Payload::decode(&record.data) {
+                Some(payload) => (payload.created, Arc::new(payload.data), false),
+                None => return Ok(None),
+            },
         };
-        if !self.is_live(payload.created, record.expires_at_ms, now) {
+        if !self.is_live(created, record.expires_at_ms, now) {
             // Expired: enforce it now instead of waiting for GC. Failing to delete is not
             // this request's problem; GC or the store's TTL will.
+            decoded.forget(id);
             if let Err(e) = store.destroy(id).await {
                 report(store.name(), &e, "deleting an expired session");
             }
             return Ok(None);
         }
-        let mut session = Session::fresh(id.to_owned(), payload.created, false);
-        session.data = payload.data;
+        if !hit {
+            decoded.put(id, record.data, created, data.clone());
+        }
+        let mut session = Session::fresh(id.to_owned(), created, false);
+        session.data = data;
         session.version = Some(record.version);
         session.expires_at_ms = record.expires_at_ms;
         Ok(Some(session))
@@ -351,7 +364,7 @@ impl Manager {
             return None;
         }
         let mut session = Session::fresh(id, payload.created, false);
-        session.data = payload.data;
+        session.data = Arc::new(payload.data);
         session.version = Some(0);
         session.expires_at_ms = expires;
         Some(session)
@@ -396,6 +409,7 @@ impl Manager {
     /// [`StoreUnavailable`](ErrorKind::StoreUnavailable) when the store fails.
     pub async fn destroy(&self, session: &mut Session) -> Result<()> {
         if let (Backend::Store(store), Some(_)) = (&self.inner.backend, session.version) {
+            self.inner.decoded.forget(&session.id);
             store
                 .destroy(&session.id)
                 .await
@@ -553,13 +567,17 @@ impl Manager {
         let mut id = s.id.clone();
         // The first attempt: a new session is written if absent; with compare-and-set our
         // view is the latest while the stored version has not moved; without it, re-read.
-        let (mut created, mut data, mut expect) = match s.version {
-            None => (s.created_ms, s.merge_into(Map::new()), Expect::Absent),
+        let (mut created, mut data, mut expect): (u64, Data, Expect) = match s.version {
+            None => (
+                s.created_ms,
+                Arc::new(s.merge_into(Map::new())),
+                Expect::Absent,
+            ),
             Some(v) if cas => (s.created_ms, s.data.clone(), Expect::Version(v)),
             Some(_) => match self.reread(store, &id, now).await? {
                 Some((stored, v)) => (
                     stored.created,
-                    s.merge_into(stored.data),
+                    Arc::new(s.merge_into(stored.data)),
                     Expect::Version(v),
                 ),
                 None => return Ok(None),
@@ -574,6 +592,8 @@ impl Manager {
             self.check_size(&data, record.data.len())?;
             let expect_now = if cas { expect } else { Expect::Any };
             if store.write(&id, &record, expect_now).await? {
+                // The next read of these bytes, here or from a cache, needs no decode.
+                self.inner.decoded.put(&id, record.data, created, data);
                 return Ok(Some(id));
             }
             if !cas {
@@ -592,7 +612,7 @@ impl Manager {
             };
             (created, data, expect) = (
                 stored.created,
-                s.merge_into(stored.data),
+                Arc::new(s.merge_into(stored.data)),
                 Expect::Version(v),
             );
         }
@@ -694,7 +714,7 @@ impl Manager {
             id: Some(s.id.clone()),
             created: s.created_ms,
             expires: Some(expires),
-            data: s.data.clone(),
+            data: Map::clone(&s.data),
         }
         .encode();
         let sealed = ring.seal(&plain, aad, self.inner.entropy.as_ref())?;

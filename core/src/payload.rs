@@ -349,7 +349,7 @@ mod tests {
             }
             if let Some(flash) = case.get("flash") {
                 let mut session = Session::fresh("x".into(), 0, false);
-                session.data = p.data.clone();
+                session.data = std::sync::Arc::new(p.data.clone());
                 let read = serde_json::to_value(session.take_flash()).unwrap();
                 assert_eq!(&read, flash, "{name}");
             }

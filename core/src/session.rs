@@ -1,10 +1,12 @@
 //! One request's view of a session: JSON values by key, with change tracking.
 
+use crate::decoded::Data;
 use crate::error::{Error, ErrorKind, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The deepest nesting of arrays and objects a session value may have: the stored payload
 /// wraps each value in two more objects (`{"data": {"key": value}}`), and serde_json reads
@@ -69,7 +71,8 @@ pub(crate) enum Change {
 pub struct Session {
     pub(crate) id: String,
     pub(crate) source: IdSource,
-    pub(crate) data: Map<String, Value>,
+    /// Shared with the manager's cache of decoded sessions until this request changes it.
+    pub(crate) data: Data,
     pub(crate) changes: BTreeMap<String, Change>,
     pub(crate) flushed: bool,
     /// Version of the stored record this view was read from; `None` when not stored.
@@ -92,7 +95,7 @@ impl Session {
         Session {
             id,
             source: IdSource::New,
-            data: Map::new(),
+            data: Data::default(),
             changes: BTreeMap::new(),
             flushed: false,
             version: None,
@@ -209,13 +212,17 @@ impl Session {
         if self.data.get(key) == Some(&value) && !self.changes.contains_key(key) && !self.flushed {
             return;
         }
-        self.data.insert(key.to_owned(), value.clone());
+        Arc::make_mut(&mut self.data).insert(key.to_owned(), value.clone());
         self.changes.insert(key.to_owned(), Change::Set(value));
     }
 
     /// Removes `key` (beego's `Delete`). Returns the old value.
     pub fn delete(&mut self, key: &str) -> Option<Value> {
-        let old = self.data.remove(key);
+        let old = if self.data.contains_key(key) {
+            Arc::make_mut(&mut self.data).remove(key)
+        } else {
+            None
+        };
         if old.is_some() || self.changes.contains_key(key) {
             self.changes.insert(key.to_owned(), Change::Delete);
         }
@@ -224,7 +231,7 @@ impl Session {
 
     /// Removes every key (beego's `Flush`).
     pub fn flush(&mut self) {
-        self.data.clear();
+        self.data = Data::default();
         self.changes.clear();
         self.flushed = true;
     }
@@ -298,7 +305,7 @@ mod tests {
     #[test]
     fn setting_same_value_is_not_a_change() {
         let mut s = session();
-        s.data.insert("a".into(), json!(1));
+        Arc::make_mut(&mut s.data).insert("a".into(), json!(1));
         s.set("a", 1).unwrap();
         assert!(!s.is_modified());
         assert_eq!(s.delete("zzz"), None);
@@ -308,8 +315,8 @@ mod tests {
     #[test]
     fn merge_applies_only_own_changes() {
         let mut s = session();
-        s.data.insert("mine".into(), json!(1));
-        s.data.insert("gone".into(), json!(0));
+        Arc::make_mut(&mut s.data).insert("mine".into(), json!(1));
+        Arc::make_mut(&mut s.data).insert("gone".into(), json!(0));
         s.set("mine", 2).unwrap();
         s.delete("gone");
         let mut base = Map::new();
@@ -343,7 +350,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadInput);
         assert!(err.to_string().contains("`deeper`"), "{err}");
-        s.data.insert("deeper".into(), nested(MAX_VALUE_DEPTH + 1));
+        Arc::make_mut(&mut s.data).insert("deeper".into(), nested(MAX_VALUE_DEPTH + 1));
         let bytes = crate::payload::encode(0, &s.data);
         assert!(
             crate::payload::Payload::decode(&bytes).is_none(),

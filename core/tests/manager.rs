@@ -769,6 +769,55 @@ fn corrupt_stored_bytes_give_a_fresh_session() {
     }
 }
 
+/// The manager keeps sessions it decoded; a record changed behind its back (another process,
+/// a host store, the same version or not) is still read as stored.
+#[test]
+fn a_record_changed_behind_the_managers_back_is_read_as_stored() {
+    let e = env(Config::default());
+    let cookie = e.create("a", json!(1));
+    let id = cookie.split('=').nth(1).unwrap().to_owned();
+    assert_eq!(e.open(&cookie).get("a"), Some(&json!(1)));
+    let stored = block_on(e.store.inner.read(&id)).unwrap().unwrap();
+    let text = String::from_utf8(stored.data.clone()).unwrap();
+    let changed = Record {
+        data: text.replace(r#""a":1"#, r#""a":2"#).into_bytes(),
+        ..stored
+    };
+    assert_ne!(changed.data, stored_bytes(&e, &id), "the bytes did change");
+    block_on(e.store.inner.write(&id, &changed, Expect::Any)).unwrap();
+    assert_eq!(e.open(&cookie).get("a"), Some(&json!(2)));
+}
+
+fn stored_bytes(e: &Env, id: &str) -> Vec<u8> {
+    block_on(e.store.inner.read(id)).unwrap().unwrap().data
+}
+
+/// Requests reading one session at once share its decoded data until one changes it: a
+/// change, a delete or a flush in one request is not seen by the other.
+#[test]
+fn requests_sharing_a_decoded_session_do_not_see_each_others_changes() {
+    let e = env(Config::default());
+    let cookie = e.create("a", json!(1));
+    let (mut one, mut two, three) = (e.open(&cookie), e.open(&cookie), e.open(&cookie));
+    one.set("a", 2).unwrap();
+    two.delete("a");
+    assert_eq!(three.get("a"), Some(&json!(1)));
+    let mut four = e.open(&cookie);
+    four.flush();
+    assert_eq!(
+        (one.get("a"), two.get("a"), four.get("a")),
+        (Some(&json!(2)), None, None)
+    );
+    assert_eq!(three.get("a"), Some(&json!(1)));
+    let release = block_on(e.manager.release(one)).unwrap();
+    assert_eq!(release.outcome, Outcome::Written);
+    assert_eq!(
+        e.open(&cookie).get("a"),
+        Some(&json!(2)),
+        "the write is read back"
+    );
+}
+
 #[test]
 fn store_outage_is_an_error_never_a_fresh_session() {
     let e = env(Config::default());
