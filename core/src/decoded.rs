@@ -7,7 +7,7 @@
 //! decode would, whatever the store and whoever wrote the record. Versions are not trusted
 //! for this: a host store's versions are whatever the host returns.
 //!
-//! The cache is bounded by [`BUDGET_BYTES`], least recently used first out. The wasm build
+//! The cache is bounded (8 MiB of stored bytes, `BUDGET_BYTES`), least recently used first out. The wasm build
 //! has none: at the edge sessions live in sealed cookies or remote stores of one isolate, and
 //! the code would cost module size.
 
@@ -17,21 +17,21 @@ use std::sync::Arc;
 /// The decoded data of a session, shared by the cache and the sessions read from it.
 pub(crate) type Data = Arc<Map<String, Value>>;
 
-/// What the cache may hold: the kept bytes of every entry plus [`ENTRY_OVERHEAD`] each.
-pub(crate) const BUDGET_BYTES: usize = 8 << 20;
-
-/// What an entry costs beyond its bytes, roughly: its id, the decoded map's nodes and the
-/// LRU links.
-const ENTRY_OVERHEAD: usize = 1024;
-
-/// Records larger than this are not kept: one would push out many small sessions.
-const MAX_ENTRY_BYTES: usize = 64 << 10;
-
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use super::{Data, BUDGET_BYTES, ENTRY_OVERHEAD, MAX_ENTRY_BYTES};
+    use super::Data;
     use lru::LruCache;
     use std::sync::{Mutex, MutexGuard};
+
+    /// What the cache may hold: the kept bytes of every entry plus [`ENTRY_OVERHEAD`] each.
+    const BUDGET_BYTES: usize = 8 << 20;
+
+    /// What an entry costs beyond its bytes, roughly: its id, the decoded map's nodes and the
+    /// LRU links.
+    pub(super) const ENTRY_OVERHEAD: usize = 1024;
+
+    /// Records larger than this are not kept: one would push out many small sessions.
+    pub(super) const MAX_ENTRY_BYTES: usize = 64 << 10;
 
     struct Entry {
         bytes: Vec<u8>,
@@ -85,21 +85,31 @@ mod native {
         /// Keeps what `bytes` under `id` decode to, replacing what was kept for `id`.
         pub(crate) fn put(&self, id: &str, bytes: Vec<u8>, created: u64, data: Data) {
             let mut inner = self.lock();
-            if let Some(old) = inner.entries.pop(id) {
-                inner.used -= cost(&old.bytes);
-            }
+            let inner = &mut *inner;
             if bytes.len() > MAX_ENTRY_BYTES {
+                if let Some(old) = inner.entries.pop(id) {
+                    inner.used -= cost(&old.bytes);
+                }
                 return;
             }
             inner.used += cost(&bytes);
-            inner.entries.push(
-                id.to_owned(),
-                Entry {
+            if let Some(entry) = inner.entries.get_mut(id) {
+                inner.used -= cost(&entry.bytes);
+                *entry = Entry {
                     bytes,
                     created,
                     data,
-                },
-            );
+                };
+            } else {
+                inner.entries.push(
+                    id.to_owned(),
+                    Entry {
+                        bytes,
+                        created,
+                        data,
+                    },
+                );
+            }
             while inner.used > self.budget {
                 match inner.entries.pop_lru() {
                     Some((_, old)) => inner.used -= cost(&old.bytes),
@@ -149,6 +159,7 @@ impl Decoded {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
+    use super::native::{ENTRY_OVERHEAD, MAX_ENTRY_BYTES};
     use super::*;
     use serde_json::json;
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 /// The default number of sessions kept before the least recently used one is evicted.
@@ -33,25 +33,49 @@ pub struct MemoryStore {
     map: Mutex<Inner>,
 }
 
-/// The records and an index of them by expiry.
+/// The records and an index of them by expiry. Both hold the same `Arc<str>` of each id, so
+/// keeping them in step allocates nothing for an id already stored.
 struct Inner {
-    records: LruCache<String, Record>,
+    records: LruCache<Arc<str>, Record>,
     by_expiry: Index,
 }
 
 impl Inner {
+    /// Stores `record` under `id` as the most recently used one.
     fn put(&mut self, id: &str, record: Record) {
         let at = record.expires_at_ms;
-        // Replaced this id's record, or evicted the least recently used one: unindex it.
-        if let Some((old_id, old)) = self.records.push(id.to_owned(), record) {
+        if let Some((key, slot)) = self.records.get_key_value_mut(id) {
+            let old = std::mem::replace(slot, record).expires_at_ms;
+            if old != at {
+                self.by_expiry.remove(old, key);
+                self.by_expiry.insert(at, key.clone());
+            }
+            return;
+        }
+        let key: Arc<str> = Arc::from(id);
+        // At capacity: the least recently used record was evicted; unindex it.
+        if let Some((old_id, old)) = self.records.push(key.clone(), record) {
             self.by_expiry.remove(old.expires_at_ms, &old_id);
         }
-        self.by_expiry.insert(at, id);
+        self.by_expiry.insert(at, key);
+    }
+
+    /// Moves the expiry of the record under `id`, making it the most recently used one.
+    fn touch(&mut self, id: &str, at: u64) -> bool {
+        let Some((key, record)) = self.records.get_key_value_mut(id) else {
+            return false;
+        };
+        let old = std::mem::replace(&mut record.expires_at_ms, at);
+        if old != at {
+            self.by_expiry.remove(old, key);
+            self.by_expiry.insert(at, key.clone());
+        }
+        true
     }
 
     fn pop(&mut self, id: &str) -> Option<Record> {
-        let record = self.records.pop(id)?;
-        self.by_expiry.remove(record.expires_at_ms, id);
+        let (key, record) = self.records.pop_entry(id)?;
+        self.by_expiry.remove(record.expires_at_ms, &key);
         Some(record)
     }
 }
@@ -60,7 +84,7 @@ impl Inner {
 /// The wasm build scans instead: at the edge the memory provider is a development store in one
 /// isolate, and the index would add about 4 KB (gzip) to the module.
 #[cfg(not(target_arch = "wasm32"))]
-struct Index(BTreeSet<(u64, String)>);
+struct Index(BTreeSet<(u64, Arc<str>)>);
 
 #[cfg(not(target_arch = "wasm32"))]
 impl Index {
@@ -68,28 +92,28 @@ impl Index {
         Index(BTreeSet::new())
     }
 
-    fn insert(&mut self, at: u64, id: &str) {
-        self.0.insert((at, id.to_owned()));
+    fn insert(&mut self, at: u64, id: Arc<str>) {
+        self.0.insert((at, id));
     }
 
-    fn remove(&mut self, at: u64, id: &str) {
-        self.0.remove(&(at, id.to_owned()));
+    fn remove(&mut self, at: u64, id: &Arc<str>) {
+        self.0.remove(&(at, id.clone()));
     }
 
     /// How many records expired at `now_ms` (expiry <= now).
-    fn expired(&self, _records: &LruCache<String, Record>, now_ms: u64) -> usize {
+    fn expired(&self, _records: &LruCache<Arc<str>, Record>, now_ms: u64) -> usize {
         self.0
-            .range(..(now_ms.saturating_add(1), String::new()))
+            .range(..(now_ms.saturating_add(1), Arc::from("")))
             .count()
     }
 
     /// Unindexes and returns up to `max` ids expired at `now_ms`, earliest first.
     fn take_expired(
         &mut self,
-        _records: &LruCache<String, Record>,
+        _records: &LruCache<Arc<str>, Record>,
         now_ms: u64,
         max: usize,
-    ) -> Vec<String> {
+    ) -> Vec<Arc<str>> {
         let mut ids = Vec::new();
         while ids.len() < max {
             match self.0.first() {
@@ -118,11 +142,11 @@ impl Index {
         Index
     }
 
-    fn insert(&mut self, _at: u64, _id: &str) {}
+    fn insert(&mut self, _at: u64, _id: Arc<str>) {}
 
-    fn remove(&mut self, _at: u64, _id: &str) {}
+    fn remove(&mut self, _at: u64, _id: &Arc<str>) {}
 
-    fn expired(&self, records: &LruCache<String, Record>, now_ms: u64) -> usize {
+    fn expired(&self, records: &LruCache<Arc<str>, Record>, now_ms: u64) -> usize {
         records
             .iter()
             .filter(|(_, r)| r.expires_at_ms <= now_ms)
@@ -131,10 +155,10 @@ impl Index {
 
     fn take_expired(
         &mut self,
-        records: &LruCache<String, Record>,
+        records: &LruCache<Arc<str>, Record>,
         now_ms: u64,
         _max: usize,
-    ) -> Vec<String> {
+    ) -> Vec<Arc<str>> {
         records
             .iter()
             .filter(|(_, r)| r.expires_at_ms <= now_ms)
@@ -258,13 +282,7 @@ impl Store for MemoryStore {
     }
 
     async fn touch(&self, id: &str, expires_at_ms: u64) -> Result<bool> {
-        let mut map = self.lock();
-        let Some(mut record) = map.pop(id) else {
-            return Ok(false);
-        };
-        record.expires_at_ms = expires_at_ms;
-        map.put(id, record);
-        Ok(true)
+        Ok(self.lock().touch(id, expires_at_ms))
     }
 
     async fn destroy(&self, id: &str) -> Result<()> {
@@ -301,7 +319,7 @@ impl Store for MemoryStore {
                 let Inner { records, by_expiry } = &mut *map;
                 let ids = by_expiry.take_expired(records, now_ms, GC_CHUNK);
                 for id in &ids {
-                    records.pop(id);
+                    records.pop(&**id);
                 }
                 removed += ids.len() as u64;
                 ids.len() >= GC_CHUNK

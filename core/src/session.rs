@@ -15,6 +15,9 @@ pub const MAX_VALUE_DEPTH: usize = 125;
 
 /// How deeply `value` nests arrays and objects (a scalar is 0), without recursion.
 fn depth(value: &Value) -> usize {
+    if !matches!(value, Value::Array(_) | Value::Object(_)) {
+        return 0;
+    }
     let mut deepest = 0;
     let mut stack = vec![(value, 0usize)];
     while let Some((v, d)) = stack.pop() {
