@@ -1304,3 +1304,95 @@ mod sealed {
         }
     }
 }
+
+/// What the stored record under `id` holds now, read without the manager: its data when it
+/// is a live payload, `None` when it is missing or does not decode.
+fn stored_data(e: &Env, id: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let record = block_on(e.store.inner.read(id)).unwrap()?;
+    let value: serde_json::Value = serde_json::from_slice(&record.data).ok()?;
+    if value["v"] != json!(1) || !value["created"].is_u64() {
+        return None;
+    }
+    value["data"].as_object().cloned()
+}
+
+/// Thousands of random steps mixing the manager's own writes with records written,
+/// corrupted, restored or deleted behind its back (another process, a host store), over a
+/// few sessions: every session the manager opens holds exactly what is stored at that moment.
+/// The manager keeps decoded sessions by id and bytes; this is the check that it never serves
+/// one the store no longer holds.
+#[test]
+fn every_read_holds_what_is_stored_now_whatever_wrote_it() {
+    let e = env(Config::default());
+    let cookies: Vec<String> = (0..4).map(|i| e.create("n", json!(i))).collect();
+    let ids: Vec<String> = cookies
+        .iter()
+        .map(|c| c.split('=').nth(1).unwrap().to_owned())
+        .collect();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut saved: Vec<Option<Record>> = vec![None; ids.len()];
+    for step in 0..4000 {
+        let i = next(ids.len() as u64) as usize;
+        let (id, cookie) = (&ids[i], &cookies[i]);
+        match next(7) {
+            // A request of this process changes a key.
+            0 | 1 => {
+                let mut s = e.open(cookie);
+                if s.id() == id.as_str() {
+                    s.set(&format!("k{}", next(3)), next(100)).unwrap();
+                    let outcome = block_on(e.manager.release(s)).unwrap().outcome;
+                    assert_ne!(outcome, Outcome::Gone, "step {step}: it was live");
+                }
+            }
+            // Another writer stores other data, keeping or moving the version.
+            2 => {
+                let Some(mut rec) = block_on(e.store.inner.read(id)).unwrap() else {
+                    continue;
+                };
+                let text = String::from_utf8(rec.data.clone()).unwrap();
+                let (head, _) = text.split_once("\"data\":").unwrap();
+                rec.data = format!("{head}\"data\":{{\"x\":{}}}}}", next(1000)).into_bytes();
+                rec.version = rec.version.wrapping_add(next(2));
+                block_on(e.store.inner.write(id, &rec, Expect::Any)).unwrap();
+            }
+            // Keep a copy of what is stored, or put an old copy back (same bytes again).
+            3 => match (next(2), &saved[i]) {
+                (0, _) | (_, None) => saved[i] = block_on(e.store.inner.read(id)).unwrap(),
+                (_, Some(old)) => {
+                    block_on(e.store.inner.write(id, old, Expect::Any)).unwrap();
+                }
+            },
+            // Corrupt bytes, or the record gone.
+            4 => {
+                if next(2) == 0 {
+                    let rec = Record {
+                        data: b"{\"v\":1,\"data\":".to_vec(),
+                        expires_at_ms: T0 + 10_000_000,
+                        version: next(5),
+                    };
+                    block_on(e.store.inner.write(id, &rec, Expect::Any)).unwrap();
+                } else {
+                    block_on(e.store.inner.destroy(id)).unwrap();
+                }
+            }
+            // A read: it holds what is stored, or is a fresh session when nothing live is.
+            _ => {
+                let expected = stored_data(&e, id);
+                let s = e.open(cookie);
+                match expected {
+                    Some(data) => {
+                        assert_eq!(s.id(), id.as_str(), "step {step}: a stored session");
+                        assert_eq!(s.data(), &data, "step {step}: its data as stored");
+                    }
+                    None => assert!(s.is_new(), "step {step}: nothing live is stored"),
+                }
+            }
+        }
+    }
+}
