@@ -57,6 +57,42 @@ fn memory(c: &mut Criterion) {
     });
 }
 
+/// Two threads each serving its own sessions at once: what the locks every request takes (the
+/// memory store's, the decoded-session cache's) cost when requests overlap. On a machine with
+/// more cores, raise the thread count before deciding to shard them.
+fn memory_threads(c: &mut Criterion) {
+    let (manager, cookies) = populated(Config::default());
+    c.bench_function(
+        "memory start+get+release, 2 threads at once (per pair)",
+        |b| {
+            b.iter_custom(|iters| {
+                let start = std::time::Instant::now();
+                std::thread::scope(|scope| {
+                    for t in 0..2 {
+                        let (manager, cookies) = (&manager, &cookies);
+                        scope.spawn(move || {
+                            for n in 0..iters as usize {
+                                let cookie = &cookies[(n * 2 + t) % cookies.len()];
+                                let release = block_on(async {
+                                    let req = RequestInfo {
+                                        cookies: vec![cookie.as_str()],
+                                        ..Default::default()
+                                    };
+                                    let s = manager.start(&req).await.unwrap();
+                                    black_box(s.get("asta"));
+                                    manager.release(s).await.unwrap()
+                                });
+                                black_box(&release);
+                            }
+                        });
+                    }
+                });
+                start.elapsed()
+            })
+        },
+    );
+}
+
 fn sealed(c: &mut Criterion) {
     let ring = KeyRing::new(&["a benchmark secret of at least thirty-two bytes"]).unwrap();
     let plain = br#"{"v":1,"id":"0123456789abcdef0123456789abcdef","created":1700000000000,"expires":1700003600000,"data":{"asta":12,"user":"someone@example.com"}}"#;
@@ -107,5 +143,5 @@ fn ids(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, memory, sealed, ids);
+criterion_group!(benches, memory, memory_threads, sealed, ids);
 criterion_main!(benches);
