@@ -395,6 +395,8 @@ impl Manager {
                 session.reset(new_id, self.now());
                 return Ok(());
             }
+            // The old id is dead; what was kept for it would only take room.
+            self.inner.decoded.forget(&session.id);
         }
         session.id_changed = session.version.is_some();
         session.id = new_id;
@@ -801,4 +803,40 @@ fn report(provider: &str, error: &Error, what: &'static str) {
     }
     #[cfg(target_arch = "wasm32")]
     let _ = (provider, error, what);
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use futures_executor::block_on;
+
+    /// Decoded sessions are kept for live ids only: a regenerate or a destroy lets go of the
+    /// old id's entry at once instead of leaving it to the LRU.
+    #[test]
+    fn dead_ids_are_not_kept_decoded() {
+        let manager = Manager::new(Config::default()).unwrap();
+        let open = |cookie: &str| {
+            let req = RequestInfo {
+                cookies: vec![cookie],
+                ..Default::default()
+            };
+            block_on(manager.start(&req)).unwrap()
+        };
+        let mut s = block_on(manager.start(&RequestInfo::default())).unwrap();
+        s.set("a", 1).unwrap();
+        let release = block_on(manager.release(s)).unwrap();
+        let cookie = release.set_cookie.unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        assert_eq!(manager.inner.decoded.usage().0, 1, "kept after the write");
+        let mut s = open(&cookie);
+        block_on(manager.regenerate(&mut s)).unwrap();
+        assert_eq!(manager.inner.decoded.usage().0, 0, "the old id let go");
+        let cookie = block_on(manager.release(s)).unwrap().set_cookie.unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let mut s = open(&cookie);
+        assert_eq!(s.get("a"), Some(&serde_json::json!(1)));
+        assert_eq!(manager.inner.decoded.usage().0, 1, "kept under the new id");
+        block_on(manager.destroy(&mut s)).unwrap();
+        assert_eq!(manager.inner.decoded.usage().0, 0, "destroyed");
+    }
 }
