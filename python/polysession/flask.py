@@ -13,13 +13,19 @@ Options come from the app's config where they map (``SESSION_COOKIE_NAME``,
 ``SESSION_PERMANENT``), then from the keyword arguments: the core's camelCase names
 (``provider``, ``providerConfig``, ``cookieName``, ...). Only changed keys are written, so
 concurrent requests that change different keys of one session all keep their change.
+
+An app written for Flask-Session keeps its config: with ``SESSION_TYPE`` set, the store comes
+from Flask-Session's keys (``SESSION_REDIS``, ``SESSION_MEMCACHED``, ``SESSION_FILE_DIR``,
+``SESSION_CACHELIB``, ``SESSION_SQLALCHEMY``, ``SESSION_KEY_PREFIX``, ``SESSION_ID_LENGTH``)
+and sessions are permanent unless ``SESSION_PERMANENT`` is False, as there
+(``polysession._flask_session``).
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from flask import Flask, Request, Response, abort
 from flask.json.tag import TaggedJSONSerializer
@@ -79,9 +85,12 @@ def _seconds(value: Any) -> int:
     return max(1, int(value))
 
 
-def _options(app: Flask, options: Dict[str, Any]) -> Dict[str, Any]:
-    """The core options from the app's config, then ``options``."""
+def _options(app: Flask, options: Dict[str, Any]) -> Tuple[Dict[str, Any], Any]:
+    """The core options from the app's config, then ``options``; and the Python store of a
+    Flask-Session client (or None). An app configured for Flask-Session (``SESSION_TYPE``)
+    gets its store and Flask-Session's defaults (every session permanent, 32-byte ids)."""
     c = app.config
+    flask_session = "SESSION_TYPE" in c
     out: Dict[str, Any] = {
         "cookieName": c.get("SESSION_COOKIE_NAME") or "session",
         "cookiePath": c.get("SESSION_COOKIE_PATH") or c.get("APPLICATION_ROOT") or "/",
@@ -94,13 +103,19 @@ def _options(app: Flask, options: Dict[str, Any]) -> Dict[str, Any]:
     same_site = c.get("SESSION_COOKIE_SAMESITE")
     if same_site:
         out["cookieSameSite"] = _SAME_SITE.get(str(same_site).lower(), same_site)
-    if c.get("SESSION_PERMANENT"):
+    if c.get("SESSION_PERMANENT", flask_session):
         out["cookieLifeTime"] = out["maxLifetime"]
+    store = None
+    if flask_session:
+        from ._flask_session import options_and_store
+
+        found, store = options_and_store(app, own_store="provider" in options or "store" in options)
+        out.update(found)
     out.update(options)
     # Sealed cookies with no key of their own are sealed with the app's SECRET_KEY.
     if out.get("provider") == "cookie" and "providerConfig" not in out and c.get("SECRET_KEY"):
         out["providerConfig"] = json.dumps({"keys": [str(c["SECRET_KEY"])]})
-    return out
+    return out, store
 
 
 def _request_parts(manager: Manager, request: Request) -> Dict[str, Any]:
@@ -147,6 +162,13 @@ class PolysessionInterface(SessionInterface):
         if isinstance(value, list):
             return [self._untag(v) for v in value]
         return value
+
+    def regenerate(self, session: SessionMixin) -> None:
+        """Gives ``session`` a new id, keeping its data; the old id stops working. This is
+        Flask-Session's ``app.session_interface.regenerate(session)`` (call it at login);
+        ``polysession.flask.regenerate()`` does the same for the current request."""
+        if isinstance(session, FlaskSession) and session.native is not None:
+            session.native.regenerate()
 
     def open_session(self, app: Flask, request: Request) -> FlaskSession:
         try:
@@ -260,7 +282,8 @@ class Session:
 
     def init_app(self, app: Flask) -> None:
         """Installs the session interface on ``app``."""
-        self.manager = Manager(_options(app, self.options))
+        options, store = _options(app, self.options)
+        self.manager = Manager(options, store=store)
         app.session_interface = PolysessionInterface(self.manager)
         app.before_request_funcs.setdefault(None, []).insert(0, _answer_store_errors)
         app.extensions["polysession"] = self

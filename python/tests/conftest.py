@@ -114,3 +114,18 @@ def serve_asgi() -> Iterator[Callable[[Any], Served]]:
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def memcache_addr() -> str:
+    return service("POLYSESSION_MEMCACHE", "127.0.0.1:11211", "memcached")
+
+
+@pytest.fixture
+def postgres_addr() -> str:
+    return service("POLYSESSION_POSTGRES_ADDR", "127.0.0.1:5432", "PostgreSQL")
+
+
+@pytest.fixture
+def mysql_addr() -> str:
+    return service("POLYSESSION_MYSQL_ADDR", "127.0.0.1:3306", "MariaDB")
