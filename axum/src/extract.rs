@@ -150,6 +150,16 @@ impl Session {
         Ok(self.with(|s| s.take_flash()).await?)
     }
 
+    /// Sets the lifetime of the cookie this response sends, in seconds (`0`: a
+    /// browser-session cookie), in place of the configured `cookie_lifetime`, for this request
+    /// only: "remember me" at login. A session given one sends its cookie with this response.
+    ///
+    /// # Errors
+    /// After release.
+    pub async fn set_cookie_lifetime(&self, secs: u64) -> Result<(), SessionError> {
+        Ok(self.with(|s| s.set_cookie_lifetime(secs)).await?)
+    }
+
     /// Gives the session a new id, keeping its data (beego's `SessionRegenerateID`).
     ///
     /// # Errors

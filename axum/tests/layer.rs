@@ -141,6 +141,44 @@ async fn session_is_released_into_the_response_headers() {
 }
 
 #[tokio::test]
+async fn set_cookie_lifetime_gives_this_response_a_cookie_of_that_lifetime() {
+    async fn remember(session: Session) -> Result<&'static str, SessionError> {
+        session.set("user", "ada").await?;
+        session.set_cookie_lifetime(86_400 * 30).await?;
+        Ok("remembered")
+    }
+    async fn browser(session: Session) -> Result<&'static str, SessionError> {
+        session.set("user", "bob").await?;
+        session.set_cookie_lifetime(0).await?;
+        Ok("until the browser closes")
+    }
+    let manager = Manager::new(Config::builder().cookie_lifetime(3600).build().unwrap()).unwrap();
+    let app = Router::new()
+        .route("/remember", get(remember))
+        .route("/browser", get(browser))
+        .route("/incr", get(incr))
+        .layer(SessionLayer::new(manager));
+    let set_cookie = |path: &'static str| {
+        let app = app.clone();
+        async move {
+            let req = Request::get(path).body(Body::empty()).unwrap();
+            let res = app.oneshot(req).await.unwrap();
+            res.headers()
+                .get(header::SET_COOKIE)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap()
+        }
+    };
+    assert!(set_cookie("/remember").await.contains("Max-Age=2592000"));
+    let browser = set_cookie("/browser").await;
+    assert!(
+        !browser.contains("Max-Age") && !browser.contains("Expires"),
+        "{browser}"
+    );
+    assert!(set_cookie("/incr").await.contains("Max-Age=3600"));
+}
+
+#[tokio::test]
 async fn store_outage_is_a_503_with_a_clear_body_and_recovers() {
     let store = Arc::new(Flaky::default());
     let app = app(store.clone());
