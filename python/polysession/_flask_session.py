@@ -46,13 +46,14 @@ class ClientStore:
 
     def get(self, key: str) -> Optional[str]:
         value = self.client.get(key)
-        if value is None:
-            return None
         if isinstance(value, (bytes, bytearray, memoryview)):
-            return bytes(value).decode("utf-8")
+            # Bytes that are not UTF-8 are not a record: the core reads them as none.
+            return bytes(value).decode("utf-8", errors="replace")
         if isinstance(value, str):
             return value
-        raise TypeError(f"the session client returned {type(value).__name__} for a session record, not text")
+        # Nothing, or what another program keeps under the key (a client that unpickles):
+        # no session, so the request gets a fresh one instead of an error.
+        return None
 
     def put(self, key: str, text: str, ttl_seconds: int) -> None:
         ttl = int(ttl_seconds)
@@ -168,7 +169,10 @@ def options_and_store(app: Any, own_store: bool = False) -> Tuple[Dict[str, Any]
     c = app.config
     kind = str(c.get("SESSION_TYPE") or "null").lower()
     prefix = str(c.get("SESSION_KEY_PREFIX", _DEFAULT_PREFIX))
-    options: Dict[str, Any] = {"sessionIDLength": int(c.get("SESSION_ID_LENGTH", _DEFAULT_ID_LENGTH))}
+    id_length = c.get("SESSION_ID_LENGTH", _DEFAULT_ID_LENGTH)
+    if type(id_length) is not int:
+        raise BadConfigError(f"SESSION_ID_LENGTH must be an int (bytes), not {id_length!r}")
+    options: Dict[str, Any] = {"sessionIDLength": id_length}
     store: Any = None
     if own_store:
         return options, None

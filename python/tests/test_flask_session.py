@@ -214,7 +214,14 @@ def test_filesystem_and_cachelib(serve_wsgi, tmp_path):
     cache = SimpleCache()
     cached = serve_wsgi(session_app({"SESSION_TYPE": "cachelib", "SESSION_CACHELIB": cache}))
     cookie = round_trip(cached, "v3")
-    assert cache.get("session:" + cookie.split("=", 1)[1]) is not None
+    key = "session:" + cookie.split("=", 1)[1]
+    assert cache.get(key) is not None
+    # What the client holds under a session's key but is no record (an object, bytes that are
+    # not UTF-8, text that is not a record): a fresh session, never an error.
+    for junk in ({"not": "a record"}, b"\xff\xfe\x00", "ps1:garbage"):
+        cache.set(key, junk)
+        r = cached.get("/get/", cookie=cookie)
+        assert (r.status_code, r.text) == (200, "not set"), junk
 
 
 def test_sqlalchemy_instance_on_sqlite(serve_wsgi, tmp_path):
@@ -297,6 +304,7 @@ def test_a_provider_named_in_the_call_wins_over_session_type(serve_wsgi):
         ({"SESSION_TYPE": "null"}, "unrecognized SESSION_TYPE 'null'"),
         ({"SESSION_TYPE": "bogus"}, "unrecognized SESSION_TYPE 'bogus'"),
         ({"SESSION_TYPE": "redis", "SESSION_ID_LENGTH": 8}, "sessionIDLength"),
+        ({"SESSION_TYPE": "redis", "SESSION_ID_LENGTH": "32"}, "SESSION_ID_LENGTH must be an int"),
         ({"SESSION_TYPE": "sqlalchemy", "SQLALCHEMY_DATABASE_URI": "sqlite://"}, "in-memory SQLite"),
         ({"SESSION_TYPE": "sqlalchemy", "SQLALCHEMY_DATABASE_URI": "mssql+pyodbc://u:p@h/db"}, "'mssql' has no polysession provider"),
         ({"SESSION_TYPE": "sqlalchemy"}, "needs SESSION_SQLALCHEMY or SQLALCHEMY_DATABASE_URI"),
